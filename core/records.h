@@ -1,0 +1,82 @@
+#ifndef BANDIT_ROUTER_CORE_RECORDS_H_
+#define BANDIT_ROUTER_CORE_RECORDS_H_
+
+// What core logs and learns from: decisions, feedback events, runtime arm changes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace router {
+
+struct Decision {
+  std::string decision_id;
+  std::string router;
+  std::string arm;
+  double propensity = 1.0;
+  std::vector<double> features;
+  absl::Time timestamp;
+  std::string request_id;
+  double predicted_quality = 0;
+  double predicted_cost_usd = 0;
+  bool explored = false;
+};
+
+enum class ThumbsSignal { kNone = 0, kUp = 1, kDown = 2 };
+
+struct Signals {
+  ThumbsSignal thumbs = ThumbsSignal::kNone;
+  std::optional<double> judge_score;
+  std::optional<double> latency_ms;
+  std::optional<double> energy_j;
+  std::optional<double> cost_usd;
+  std::optional<uint64_t> input_tokens;
+  std::optional<uint64_t> output_tokens;
+
+  bool empty() const {
+    return thumbs == ThumbsSignal::kNone && !judge_score && !latency_ms && !energy_j &&
+           !cost_usd && !input_tokens && !output_tokens;
+  }
+};
+
+struct FeedbackEvent {
+  uint64_t sequence = 0;  // assigned by the store when appended
+  std::string decision_id;
+  std::string feedback_id;
+  std::string source;
+  Signals signals;
+  absl::Time received;
+};
+
+struct ArmChange {
+  enum class Kind { kAdd, kSetDisabled };
+  Kind kind = Kind::kAdd;
+  std::string router;
+  std::string arm;
+  double input_price_per_mtok = 0;
+  double output_price_per_mtok = 0;
+  std::optional<double> quality_prior;
+  bool disabled = false;
+};
+
+// What makes a router's stored feature vectors meaningful; must not change under stored state.
+struct RouterLayout {
+  std::string router;
+  int feature_dim = 0;
+  int embedding_dim = 0;
+  int embedding_proj_dim = 0;
+  uint64_t seed = 0;
+
+  bool operator==(const RouterLayout& o) const {
+    return router == o.router && feature_dim == o.feature_dim &&
+           embedding_dim == o.embedding_dim && embedding_proj_dim == o.embedding_proj_dim &&
+           seed == o.seed;
+  }
+};
+
+}  // namespace router
+
+#endif  // BANDIT_ROUTER_CORE_RECORDS_H_

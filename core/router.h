@@ -1,0 +1,84 @@
+#ifndef BANDIT_ROUTER_CORE_ROUTER_H_
+#define BANDIT_ROUTER_CORE_ROUTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/featurizer.h"
+#include "core/records.h"
+#include "core/ridge_model.h"
+#include "core/route_types.h"
+#include "core/specs.h"
+
+namespace router {
+
+// One decision point: its arms, their per-objective models and the policy that picks among them
+// (DESIGN §4). Thread-safe. Knows nothing of storage: the Engine logs what it decides.
+class Router {
+ public:
+  // `spec` must have passed ValidateRouterSpec.
+  explicit Router(const RouterSpec& spec);
+  ~Router();
+
+  const std::string& name() const { return spec_.name; }
+  PolicyKind policy_kind() const { return spec_.policy.kind; }
+  uint64_t policy_seed() const { return spec_.policy.seed; }
+  double default_quality_prior() const { return spec_.default_quality_prior; }
+  bool HasArm(absl::string_view id) const;
+  RouterLayout layout() const;
+
+  // Featurizes the query and picks an arm. `seed` fixes every random draw of this decision, so
+  // the same state, query and seed always give the same decision.
+  // InvalidArgument for a malformed query or an unknown allowed arm; FailedPrecondition when no
+  // allowed arm is active.
+  [[nodiscard]] absl::StatusOr<RouteResult> Decide(const RouteQuery& query, uint64_t seed);
+
+  // Applies one feedback event's signals to the decided arm's models.
+  // DataLoss if the decision does not fit this router (unknown arm, wrong feature length).
+  [[nodiscard]] absl::StatusOr<LearnOutcome> Learn(const Decision& decision,
+                                                  const Signals& signals);
+
+  // Recovery: counts a logged decision as if it had just been made.
+  [[nodiscard]] absl::Status CountDecision(const Decision& decision);
+
+  // InvalidArgument for a bad spec, AlreadyExists if the id is taken.
+  [[nodiscard]] absl::StatusOr<ArmStats> AddArm(const ArmSpec& arm);
+  // NotFound for an unknown arm. A disabled arm is never chosen and keeps what it learned.
+  [[nodiscard]] absl::StatusOr<ArmStats> SetArmDisabled(absl::string_view arm, bool disabled);
+
+  RouterStats Stats() const;
+
+ private:
+  struct Arm;
+  struct Scored;
+
+  Arm* FindArm(absl::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<Arm> MakeArm(const ArmSpec& arm) const;
+  ArmStats StatsOf(const Arm& arm) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<Arm*>> Candidates(const RouteQuery& query)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Probability that Thompson sampling picks `chosen` among `eligible`, by Monte Carlo.
+  double ThompsonPropensity(const std::vector<Scored>& eligible, size_t chosen,
+                            double quality_weight, uint64_t seed) const;
+
+  const RouterSpec spec_;  // arms_ is the live arm list; spec_.arms is only the initial one
+  const Featurizer featurizer_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<Arm>> arms_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Arm*> arms_by_id_ ABSL_GUARDED_BY(mu_);
+  uint64_t decisions_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t feedback_events_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Checks an arm spec on its own (id, prices, priors). The message names the offending field.
+absl::Status ValidateArmSpec(const ArmSpec& arm);
+
+}  // namespace router
+
+#endif  // BANDIT_ROUTER_CORE_ROUTER_H_

@@ -1,0 +1,95 @@
+#include "services/convert.h"
+
+namespace router::services {
+
+RouteQuery ToRouteQuery(const v1::RouteRequest& request) {
+  RouteQuery q;
+  q.router = request.router();
+  q.request_id = request.request_id();
+  q.embedding.assign(request.embedding().begin(), request.embedding().end());
+  q.text = request.text();
+  q.attributes.insert(request.attributes().begin(), request.attributes().end());
+  q.allowed_arms.assign(request.allowed_arms().begin(), request.allowed_arms().end());
+  const v1::Preferences& p = request.preferences();
+  if (p.has_quality()) q.preferences.quality = p.quality();
+  if (p.has_cost()) q.preferences.cost = p.cost();
+  if (p.has_latency()) q.preferences.latency = p.latency();
+  if (p.has_energy()) q.preferences.energy = p.energy();
+  if (request.has_max_cost_usd()) q.max_cost_usd = request.max_cost_usd();
+  return q;
+}
+
+const char* PolicyName(PolicyKind kind) {
+  return kind == PolicyKind::kThompson ? "thompson" : "linucb";
+}
+
+void ToRouteResponse(const RouteResult& result, absl::string_view policy_version,
+                     v1::RouteResponse* response) {
+  response->set_decision_id(result.decision.decision_id);
+  response->set_arm(result.decision.arm);
+  response->set_propensity(result.decision.propensity);
+  response->set_explored(result.decision.explored);
+  response->set_over_budget(result.over_budget);
+  response->mutable_policy()->set_kind(PolicyName(result.policy));
+  response->mutable_policy()->set_version(std::string(policy_version));
+  for (const ArmScore& s : result.ranking) {
+    v1::ArmScore* out = response->add_ranking();
+    out->set_arm(s.arm);
+    out->set_predicted_quality(s.predicted_quality);
+    out->set_predicted_cost_usd(s.predicted_cost_usd);
+    out->set_predicted_latency_ms(s.predicted_latency_ms);
+    out->set_predicted_energy_j(s.predicted_energy_j);
+    out->set_exploration_bonus(s.exploration_bonus);
+    out->set_score(s.score);
+    out->set_within_budget(s.within_budget);
+  }
+}
+
+FeedbackEvent ToFeedbackEvent(const v1::FeedbackRequest& request) {
+  FeedbackEvent e;
+  e.decision_id = request.decision_id();
+  e.feedback_id = request.feedback_id();
+  e.source = request.source();
+  Signals& s = e.signals;
+  if (request.thumbs() == v1::THUMBS_UP) s.thumbs = ThumbsSignal::kUp;
+  if (request.thumbs() == v1::THUMBS_DOWN) s.thumbs = ThumbsSignal::kDown;
+  if (request.has_judge_score()) s.judge_score = request.judge_score();
+  if (request.has_latency_ms()) s.latency_ms = request.latency_ms();
+  if (request.has_energy_j()) s.energy_j = request.energy_j();
+  if (request.has_cost_usd()) s.cost_usd = request.cost_usd();
+  if (request.has_input_tokens()) s.input_tokens = request.input_tokens();
+  if (request.has_output_tokens()) s.output_tokens = request.output_tokens();
+  return e;
+}
+
+void ToArmInfo(const ArmStats& stats, v1::ArmInfo* info) {
+  info->set_id(stats.spec.id);
+  info->set_disabled(stats.spec.disabled);
+  info->set_input_price_per_mtok(stats.spec.input_price_per_mtok);
+  info->set_output_price_per_mtok(stats.spec.output_price_per_mtok);
+  info->set_decisions(stats.decisions);
+  info->set_quality_observations(stats.quality_observations);
+  info->set_mean_quality(stats.quality_observations > 0
+                             ? stats.quality_sum / stats.quality_observations
+                             : 0.0);
+  info->set_total_cost_usd(stats.cost_sum_usd);
+  info->set_cost_observations(stats.cost_observations);
+  info->set_prior_quality(stats.prior_quality);
+}
+
+void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info) {
+  info->set_name(stats.name);
+  info->set_policy(PolicyName(stats.policy));
+  info->set_feature_dim(stats.feature_dim);
+  info->set_embedding_dim(stats.embedding_dim);
+  info->set_decisions(stats.decisions);
+  info->set_feedback_events(stats.feedback_events);
+  for (const ArmStats& arm : stats.arms) ToArmInfo(arm, info->add_arms());
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+}  // namespace router::services

@@ -1,0 +1,23 @@
+#include "services/route_service.h"
+
+#include "absl/time/clock.h"
+#include "services/convert.h"
+
+namespace router::services {
+
+grpc::ServerUnaryReactor* RouteService::Route(grpc::CallbackServerContext* context,
+                                              const v1::RouteRequest* request,
+                                              v1::RouteResponse* response) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<RouteResult> result = engine_->Route(ToRouteQuery(*request));
+  if (result.ok()) {
+    ToRouteResponse(*result, policy_version_, response);
+    metrics_->RecordDecision(*result);
+  }
+  metrics_->RecordRpc(Rpc::kRoute, result.status().code(), absl::Now() - start);
+  reactor->Finish(ToGrpcStatus(result.status()));
+  return reactor;
+}
+
+}  // namespace router::services

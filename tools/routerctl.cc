@@ -1,0 +1,251 @@
+// routerctl: command-line client for routerd.
+//
+//   routerctl route --text "hello"                  pick an arm for a query
+//   routerctl feedback --decision ID --judge 0.9    report how it went
+//   routerctl arms                                  routers, arms and their statistics
+//   routerctl add-arm --arm NAME --input_price 1 --output_price 2
+//   routerctl disable-arm --arm NAME / enable-arm --arm NAME
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/random/random.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "grpcpp/grpcpp.h"
+#include "router/v1/router.grpc.pb.h"
+
+ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "routerd gRPC address");
+ABSL_FLAG(std::string, router, "default", "router name");
+ABSL_FLAG(std::string, text, "", "route: query text");
+ABSL_FLAG(std::string, embedding, "", "route: comma-separated embedding values");
+ABSL_FLAG(std::string, allowed, "", "route: comma-separated allowed arms");
+ABSL_FLAG(std::string, max_cost_usd, "", "route: per-request cost limit in USD");
+ABSL_FLAG(std::string, cost_weight, "", "route: override the router's cost weight");
+ABSL_FLAG(std::string, decision, "", "feedback: decision id from route");
+ABSL_FLAG(std::string, feedback_id, "", "feedback: idempotency key (default: random)");
+ABSL_FLAG(std::string, source, "routerctl", "feedback: source label");
+ABSL_FLAG(std::string, thumbs, "", "feedback: up or down");
+ABSL_FLAG(std::string, judge, "", "feedback: judge score in [0,1]");
+ABSL_FLAG(std::string, cost_usd, "", "feedback: cost in USD");
+ABSL_FLAG(std::string, latency_ms, "", "feedback: latency in ms");
+ABSL_FLAG(std::string, energy_j, "", "feedback: energy in joules");
+ABSL_FLAG(std::string, arm, "", "add-arm / disable-arm / enable-arm: arm id");
+ABSL_FLAG(double, input_price, 0, "add-arm: USD per 1M input tokens");
+ABSL_FLAG(double, output_price, 0, "add-arm: USD per 1M output tokens");
+ABSL_FLAG(std::string, quality_prior, "", "add-arm: prior mean quality in [0,1]");
+ABSL_FLAG(double, timeout_s, 10, "RPC deadline in seconds");
+
+namespace {
+
+namespace v1 = ::router::v1;
+
+int Fail(const std::string& message) {
+  std::cerr << "routerctl: " << message << std::endl;
+  return 2;
+}
+
+int RpcFail(const grpc::Status& status) {
+  std::cerr << "routerctl: " << status.error_code() << " " << status.error_message() << std::endl;
+  return 1;
+}
+
+// Parses an optional numeric flag; an empty flag is "not given".
+bool ParseOptional(const std::string& flag_name, const std::string& value,
+                   std::optional<double>* out, std::string* error) {
+  if (value.empty()) return true;
+  double v = 0;
+  if (!absl::SimpleAtod(value, &v)) {
+    *error = absl::StrFormat("--%s: '%s' is not a number", flag_name, value);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+void SetDeadline(grpc::ClientContext* ctx) {
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(
+                        static_cast<int64_t>(absl::GetFlag(FLAGS_timeout_s) * 1000)));
+}
+
+int Route(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::RouteRequest request;
+  request.set_router(absl::GetFlag(FLAGS_router));
+  request.set_text(absl::GetFlag(FLAGS_text));
+  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_embedding), ',',
+                                               absl::SkipWhitespace())) {
+    float v = 0;
+    if (!absl::SimpleAtof(part, &v)) return Fail(absl::StrCat("--embedding: bad value '", part, "'"));
+    request.add_embedding(v);
+  }
+  for (absl::string_view arm : absl::StrSplit(absl::GetFlag(FLAGS_allowed), ',',
+                                              absl::SkipWhitespace())) {
+    request.add_allowed_arms(std::string(arm));
+  }
+  std::string error;
+  std::optional<double> max_cost, cost_weight;
+  if (!ParseOptional("max_cost_usd", absl::GetFlag(FLAGS_max_cost_usd), &max_cost, &error) ||
+      !ParseOptional("cost_weight", absl::GetFlag(FLAGS_cost_weight), &cost_weight, &error)) {
+    return Fail(error);
+  }
+  if (max_cost) request.set_max_cost_usd(*max_cost);
+  if (cost_weight) request.mutable_preferences()->set_cost(*cost_weight);
+
+  auto stub = v1::RouterService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::RouteResponse response;
+  grpc::Status status = stub->Route(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << absl::StrFormat("decision   %s\n", response.decision_id());
+  std::cout << absl::StrFormat("arm        %s  (propensity %.4f, policy %s%s%s)\n", response.arm(),
+                               response.propensity(), response.policy().kind(),
+                               response.explored() ? ", explored" : "",
+                               response.over_budget() ? ", OVER BUDGET" : "");
+  std::cout << "ranking\n";
+  for (const v1::ArmScore& s : response.ranking()) {
+    std::cout << absl::StrFormat("  %-16s quality %.3f  bonus %.3f  cost $%.6f  score %.4f%s\n",
+                                 s.arm(), s.predicted_quality(), s.exploration_bonus(),
+                                 s.predicted_cost_usd(), s.score(),
+                                 s.within_budget() ? "" : "  (over budget)");
+  }
+  return 0;
+}
+
+int Feedback(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::FeedbackRequest request;
+  request.set_decision_id(absl::GetFlag(FLAGS_decision));
+  if (request.decision_id().empty()) return Fail("feedback needs --decision");
+  std::string feedback_id = absl::GetFlag(FLAGS_feedback_id);
+  if (feedback_id.empty()) {
+    absl::BitGen gen;
+    feedback_id = absl::StrFormat("ctl-%016x", absl::Uniform<uint64_t>(gen));
+  }
+  request.set_feedback_id(feedback_id);
+  request.set_source(absl::GetFlag(FLAGS_source));
+  const std::string thumbs = absl::GetFlag(FLAGS_thumbs);
+  if (thumbs == "up") {
+    request.set_thumbs(v1::THUMBS_UP);
+  } else if (thumbs == "down") {
+    request.set_thumbs(v1::THUMBS_DOWN);
+  } else if (!thumbs.empty()) {
+    return Fail("--thumbs must be 'up' or 'down'");
+  }
+  std::string error;
+  std::optional<double> judge, cost, latency, energy;
+  if (!ParseOptional("judge", absl::GetFlag(FLAGS_judge), &judge, &error) ||
+      !ParseOptional("cost_usd", absl::GetFlag(FLAGS_cost_usd), &cost, &error) ||
+      !ParseOptional("latency_ms", absl::GetFlag(FLAGS_latency_ms), &latency, &error) ||
+      !ParseOptional("energy_j", absl::GetFlag(FLAGS_energy_j), &energy, &error)) {
+    return Fail(error);
+  }
+  if (judge) request.set_judge_score(*judge);
+  if (cost) request.set_cost_usd(*cost);
+  if (latency) request.set_latency_ms(*latency);
+  if (energy) request.set_energy_j(*energy);
+
+  auto stub = v1::FeedbackService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::FeedbackResponse response;
+  grpc::Status status = stub->Feedback(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << (response.duplicate() ? "duplicate (already applied): " : "applied: ")
+            << feedback_id << std::endl;
+  return 0;
+}
+
+void PrintArm(const v1::ArmInfo& a) {
+  std::cout << absl::StrFormat(
+      "  %-16s %-8s decisions %-8d quality %.3f (n=%d)  prior %.3f  cost $%.6f  price $%g/$%g\n",
+      a.id(), a.disabled() ? "disabled" : "active", a.decisions(), a.mean_quality(),
+      a.quality_observations(), a.prior_quality(), a.total_cost_usd(), a.input_price_per_mtok(),
+      a.output_price_per_mtok());
+}
+
+int Arms(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::ListRoutersResponse response;
+  grpc::Status status = stub->ListRouters(&ctx, v1::ListRoutersRequest(), &response);
+  if (!status.ok()) return RpcFail(status);
+  for (const v1::RouterInfo& r : response.routers()) {
+    std::cout << absl::StrFormat("router %s  policy %s  d=%d  decisions %d  feedback %d\n",
+                                 r.name(), r.policy(), r.feature_dim(), r.decisions(),
+                                 r.feedback_events());
+    for (const v1::ArmInfo& a : r.arms()) PrintArm(a);
+  }
+  return 0;
+}
+
+int AddArm(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::AddArmRequest request;
+  request.set_router(absl::GetFlag(FLAGS_router));
+  request.set_arm(absl::GetFlag(FLAGS_arm));
+  request.set_input_price_per_mtok(absl::GetFlag(FLAGS_input_price));
+  request.set_output_price_per_mtok(absl::GetFlag(FLAGS_output_price));
+  std::string error;
+  std::optional<double> prior;
+  if (!ParseOptional("quality_prior", absl::GetFlag(FLAGS_quality_prior), &prior, &error)) {
+    return Fail(error);
+  }
+  if (prior) request.set_quality_prior(*prior);
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::AddArmResponse response;
+  grpc::Status status = stub->AddArm(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << "added\n";
+  PrintArm(response.arm());
+  return 0;
+}
+
+int SetArmState(const std::shared_ptr<grpc::Channel>& channel, bool disabled) {
+  v1::SetArmStateRequest request;
+  request.set_router(absl::GetFlag(FLAGS_router));
+  request.set_arm(absl::GetFlag(FLAGS_arm));
+  request.set_disabled(disabled);
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::SetArmStateResponse response;
+  grpc::Status status = stub->SetArmState(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  PrintArm(response.arm());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "routerctl COMMAND [flags]\n"
+      "commands: route, feedback, arms, add-arm, disable-arm, enable-arm\n"
+      "example: routerctl route --text \"hello\"");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2) {
+    return Fail("expected exactly one command: route, feedback, arms, add-arm, disable-arm, "
+                "enable-arm (see --help)");
+  }
+  const std::string command = args[1];
+  auto channel =
+      grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials());
+  if (command == "route") return Route(channel);
+  if (command == "feedback") return Feedback(channel);
+  if (command == "arms") return Arms(channel);
+  if (command == "add-arm") return AddArm(channel);
+  if (command == "disable-arm") return SetArmState(channel, true);
+  if (command == "enable-arm") return SetArmState(channel, false);
+  return Fail(absl::StrCat("unknown command '", command, "'"));
+}
