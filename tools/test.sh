@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Fresh machine to passing tests: install packages, build everything, run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+bash tools/build.sh
+cd build
+ctest --output-on-failure -j2
