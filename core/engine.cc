@@ -33,6 +33,13 @@ absl::Status ValidateSignals(const Signals& s) {
     return absl::InvalidArgumentError(
         absl::StrFormat("judge_score must be in [0, 1], got %g", *s.judge_score));
   }
+  for (const auto& [arm, quality] : s.arm_qualities) {
+    if (arm.empty()) return absl::InvalidArgumentError("arm_qualities has an empty arm name");
+    if (!(quality >= 0 && quality <= 1)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "arm_qualities['%s'] must be in [0, 1], got %g", arm, quality));
+    }
+  }
   const std::pair<const char*, const std::optional<double>*> non_negative[] = {
       {"latency_ms", &s.latency_ms}, {"energy_j", &s.energy_j}, {"cost_usd", &s.cost_usd}};
   for (const auto& [name, value] : non_negative) {
@@ -62,6 +69,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::vector<RouterS
           spec.name, DescribeLayout(*stored), DescribeLayout(layout)));
     }
     engine->routers_[spec.name] = std::move(router);
+    engine->accounting_[spec.name] = std::make_unique<Accounting>();
   }
   RETURN_IF_ERROR(engine->Recover());
   return engine;
@@ -94,8 +102,22 @@ absl::Status Engine::Recover() {
       return absl::OkStatus();
     }
     ++recovery_.feedback_events;
-    return router->Learn(d, event.signals).status();
+    return Apply(*router, d, event).status();
   });
+}
+
+absl::StatusOr<LearnOutcome> Engine::Apply(Router& router, const Decision& decision,
+                                           const FeedbackEvent& event) {
+  ASSIGN_OR_RETURN(LearnOutcome learned, router.Learn(decision, event.signals));
+  Accounting& accounting = *accounting_.at(router.name());
+  if (event.first_for_decision) accounting.joined_decisions.fetch_add(1);
+  if (learned.quality) {
+    accounting.regret.Record(decision.arm, decision.propensity, *learned.quality);
+  }
+  if (!event.signals.arm_qualities.empty()) {
+    accounting.regret.RecordExact(decision.arm, event.signals.arm_qualities);
+  }
+  return learned;
 }
 
 Router* Engine::FindRouter(absl::string_view name) const {
@@ -151,13 +173,21 @@ absl::StatusOr<FeedbackResult> Engine::Feedback(FeedbackEvent event) {
     result.duplicate = true;
     return result;
   }
-  ASSIGN_OR_RETURN(result.learned, router->Learn(*decision, event.signals));
+  ASSIGN_OR_RETURN(result.learned, Apply(*router, *decision, event));
+  result.first_for_decision = event.first_for_decision;
+  result.regret = accounting_.at(router->name())->regret.Snapshot();
   return result;
 }
 
 std::vector<RouterStats> Engine::ListRouters() const {
   std::vector<RouterStats> out;
-  for (const RouterSpec& spec : specs_) out.push_back(FindRouter(spec.name)->Stats());
+  for (const RouterSpec& spec : specs_) {
+    RouterStats stats = FindRouter(spec.name)->Stats();
+    const Accounting& accounting = *accounting_.at(spec.name);
+    stats.joined_decisions = accounting.joined_decisions.load();
+    stats.regret = accounting.regret.Snapshot();
+    out.push_back(std::move(stats));
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/clock.h"
 #include "core/event_store.h"
+#include "core/regret_tracker.h"
 #include "core/route_types.h"
 #include "core/router.h"
 #include "core/specs.h"
@@ -22,6 +23,8 @@ struct FeedbackResult {
   bool duplicate = false;
   std::optional<LearnOutcome> learned;  // set unless duplicate
   absl::Duration join_lag;              // from the decision to this feedback
+  bool first_for_decision = false;      // the decision's first feedback event
+  RegretSnapshot regret;                // the router's regret accounting after this event
 };
 
 struct RecoveryStats {
@@ -68,9 +71,19 @@ class Engine {
   absl::Status ApplyArmChange(const ArmChange& change);
   absl::Status Recover();
 
+  // What the engine accounts per router beyond the models: regret and joined decisions.
+  struct Accounting {
+    RegretTracker regret;
+    std::atomic<uint64_t> joined_decisions{0};
+  };
+  // Learns from an appended event and updates the router's accounting; used live and in replay.
+  absl::StatusOr<LearnOutcome> Apply(Router& router, const Decision& decision,
+                                     const FeedbackEvent& event);
+
   EventStore* const store_;
   const Clock* const clock_;
   absl::flat_hash_map<std::string, std::unique_ptr<Router>> routers_;  // fixed after Create
+  absl::flat_hash_map<std::string, std::unique_ptr<Accounting>> accounting_;  // same keys
   std::vector<RouterSpec> specs_;
   std::atomic<uint64_t> decision_counter_{0};
   // Serialises append + learn so the in-memory model sees events in log order, which makes

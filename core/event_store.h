@@ -27,8 +27,8 @@ class EventStore {
   virtual absl::StatusOr<Decision> GetDecision(absl::string_view decision_id) = 0;
 
   // Atomically: if event.feedback_id was appended before, returns kDuplicate and writes nothing;
-  // otherwise assigns event->sequence (strictly increasing) and durably logs the event and its
-  // feedback id in one batch.
+  // otherwise assigns event->sequence (strictly increasing) and event->first_for_decision, and
+  // durably logs the event, its feedback id and the decision's joined mark in one batch.
   virtual absl::StatusOr<AppendOutcome> AppendFeedback(FeedbackEvent* event) = 0;
 
   virtual absl::Status AppendArmChange(const ArmChange& change) = 0;

@@ -35,15 +35,20 @@ struct Signals {
   std::optional<double> cost_usd;
   std::optional<uint64_t> input_tokens;
   std::optional<uint64_t> output_tokens;
+  // Shadow evaluation: the quality every listed arm got (or would have got) on this query,
+  // sorted by arm. Feeds exact regret; not learned from.
+  std::vector<std::pair<std::string, double>> arm_qualities;
 
   bool empty() const {
     return thumbs == ThumbsSignal::kNone && !judge_score && !latency_ms && !energy_j &&
-           !cost_usd && !input_tokens && !output_tokens;
+           !cost_usd && !input_tokens && !output_tokens && arm_qualities.empty();
   }
 };
 
 struct FeedbackEvent {
   uint64_t sequence = 0;  // assigned by the store when appended
+  // Set by the store when appended: no earlier event was logged for this decision.
+  bool first_for_decision = false;
   std::string decision_id;
   std::string feedback_id;
   std::string source;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/records.h"
+#include "core/regret_tracker.h"
 #include "core/specs.h"
 
 namespace router {
@@ -39,6 +40,8 @@ struct ArmScore {
   double predicted_latency_ms = 0;
   double predicted_energy_j = 0;
   double exploration_bonus = 0;
+  // sqrt(xᵀA⁻¹x) of the quality model: how unsure the router still is about this arm here.
+  double posterior_sd = 0;
   double score = 0;
   bool within_budget = true;
 };
@@ -72,7 +75,10 @@ struct RouterStats {
   int embedding_dim = 0;
   uint64_t decisions = 0;
   uint64_t feedback_events = 0;
+  // Decisions that received at least one feedback event.
+  uint64_t joined_decisions = 0;
   std::vector<ArmStats> arms;
+  RegretSnapshot regret;
 };
 
 // How a feedback event changed a router's statistics, for metrics.

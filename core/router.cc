@@ -178,6 +178,7 @@ absl::StatusOr<RouteResult> Router::Decide(const RouteQuery& query, uint64_t see
     s.score.arm = arm->spec.id;
     s.score.predicted_quality = arm->quality.Mean(x);
     s.quality_sd = std::sqrt(std::max(0.0, arm->quality.Variance(x)));
+    s.score.posterior_sd = s.quality_sd;
     s.score.predicted_cost_usd = std::max(0.0, arm->cost.Mean(x));
     s.score.predicted_latency_ms = std::max(0.0, arm->latency.Mean(x));
     s.score.predicted_energy_j = std::max(0.0, arm->energy.Mean(x));

@@ -169,6 +169,12 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
                         absl::StrFormat("must be in [0, 1], got %g", rc.default_quality_prior()));
     }
 
+    if (rc.has_grid_intensity_g_per_kwh() &&
+        !(Finite(rc.grid_intensity_g_per_kwh()) && rc.grid_intensity_g_per_kwh() >= 0)) {
+      return FieldError(at + ".grid_intensity_g_per_kwh",
+                        absl::StrFormat("must be a finite number >= 0, got %g",
+                                        rc.grid_intensity_g_per_kwh()));
+    }
     if (rc.arms_size() == 0) return FieldError(at + ".arms", "at least one arm is required");
     absl::flat_hash_set<std::string> arm_ids;
     double max_prior_cost = 0;

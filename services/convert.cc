@@ -1,5 +1,7 @@
 #include "services/convert.h"
 
+#include <algorithm>
+
 namespace router::services {
 
 RouteQuery ToRouteQuery(const v1::RouteRequest& request) {
@@ -40,6 +42,7 @@ void ToRouteResponse(const RouteResult& result, absl::string_view policy_version
     out->set_predicted_latency_ms(s.predicted_latency_ms);
     out->set_predicted_energy_j(s.predicted_energy_j);
     out->set_exploration_bonus(s.exploration_bonus);
+    out->set_posterior_sd(s.posterior_sd);
     out->set_score(s.score);
     out->set_within_budget(s.within_budget);
   }
@@ -59,6 +62,8 @@ FeedbackEvent ToFeedbackEvent(const v1::FeedbackRequest& request) {
   if (request.has_cost_usd()) s.cost_usd = request.cost_usd();
   if (request.has_input_tokens()) s.input_tokens = request.input_tokens();
   if (request.has_output_tokens()) s.output_tokens = request.output_tokens();
+  s.arm_qualities.assign(request.arm_qualities().begin(), request.arm_qualities().end());
+  std::sort(s.arm_qualities.begin(), s.arm_qualities.end());
   return e;
 }
 
@@ -84,7 +89,20 @@ void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info) {
   info->set_embedding_dim(stats.embedding_dim);
   info->set_decisions(stats.decisions);
   info->set_feedback_events(stats.feedback_events);
-  for (const ArmStats& arm : stats.arms) ToArmInfo(arm, info->add_arms());
+  info->set_joined_decisions(stats.joined_decisions);
+  const RegretSnapshot& regret = stats.regret;
+  info->set_realised_quality(regret.realised_quality);
+  info->set_rewarded_events(regret.rewarded_events);
+  info->set_estimated_regret(regret.estimated_regret);
+  info->set_exact_regret(regret.exact_regret);
+  info->set_exact_regret_events(regret.exact_regret_events);
+  for (const ArmStats& arm : stats.arms) {
+    v1::ArmInfo* out = info->add_arms();
+    ToArmInfo(arm, out);
+    for (const auto& [id, value] : regret.ips_value) {
+      if (id == arm.spec.id) out->set_ips_value(value);
+    }
+  }
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

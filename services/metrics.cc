@@ -89,7 +89,55 @@ Metrics::Metrics(prometheus::Registry& registry)
       build_info_(prometheus::BuildGauge()
                       .Name("router_build_info")
                       .Help("Always 1; labelled with the routerd version")
-                      .Register(registry)) {
+                      .Register(registry)),
+      co2_(prometheus::BuildCounter()
+               .Name("router_co2_grams_total")
+               .Help("CO2 in grams: reported energy times the router's grid intensity")
+               .Register(registry)),
+      posterior_width_sum_(prometheus::BuildCounter()
+                               .Name("router_posterior_width_sum")
+                               .Help("Sum over ranked arms of sqrt(x'A^-1 x) of the quality "
+                                     "model; divide by _count for the mean width")
+                               .Register(registry)),
+      posterior_width_count_(prometheus::BuildCounter()
+                                 .Name("router_posterior_width_count")
+                                 .Help("Number of posterior width samples")
+                                 .Register(registry)),
+      ips_value_(prometheus::BuildGauge()
+                     .Name("router_ips_value")
+                     .Help("Inverse-propensity estimate of the total quality an arm would have "
+                           "earned if always chosen, over the rewarded decisions")
+                     .Register(registry)),
+      joined_(prometheus::BuildCounter()
+                  .Name("router_decisions_joined_total")
+                  .Help("Decisions that received at least one feedback event")
+                  .Register(registry)),
+      pending_(prometheus::BuildGauge()
+                   .Name("router_pending_decisions")
+                   .Help("Logged decisions that have not yet received any feedback")
+                   .Register(registry)),
+      realised_quality_(prometheus::BuildGauge()
+                            .Name("router_realised_quality")
+                            .Help("Sum of quality observed over rewarded events (all time)")
+                            .Register(registry)),
+      rewarded_events_(prometheus::BuildGauge()
+                           .Name("router_rewarded_events")
+                           .Help("Feedback events that carried a quality signal (all time)")
+                           .Register(registry)),
+      estimated_regret_(prometheus::BuildGauge()
+                            .Name("router_estimated_regret")
+                            .Help("Estimated regret vs the best fixed arm: max_a ips_value - "
+                                  "realised_quality (all time)")
+                            .Register(registry)),
+      exact_regret_(prometheus::BuildCounter()
+                        .Name("router_exact_regret_total")
+                        .Help("Sum of best arm quality minus chosen arm quality, over feedback "
+                              "that carried every arm's outcome")
+                        .Register(registry)),
+      exact_regret_events_(prometheus::BuildCounter()
+                               .Name("router_exact_regret_events_total")
+                               .Help("Feedback events that carried every arm's outcome")
+                               .Register(registry)) {
   const auto latency_buckets = ExponentialBuckets(10e-6, 2.0, 18);  // 10 µs .. 1.3 s
   for (int i = 0; i < kRpcCount; ++i) {
     rpc_latency_by_rpc_[i] =
@@ -101,27 +149,62 @@ Metrics::Metrics(prometheus::Registry& registry)
   build_info_.Add({{"version", BANDIT_ROUTER_VERSION}}).Set(1);
 }
 
-void Metrics::AddRouter(const RouterStats& stats) {
-  {
-    absl::MutexLock lock(&mu_);
-    RouterSeries& series = routers_[stats.name];
-    for (size_t i = 0; i < std::size(kSignals); ++i) {
-      series.feedback_signals[i] =
-          &feedback_signals_.Add({{"router", stats.name}, {"signal", kSignals[i]}});
-    }
+void Metrics::AddRouter(const RouterStats& stats, double grid_intensity_g_per_kwh) {
+  const prometheus::Labels labels = {{"router", stats.name}};
+  absl::MutexLock lock(&mu_);
+  RouterSeries& series = routers_[stats.name];
+  for (size_t i = 0; i < std::size(kSignals); ++i) {
+    series.feedback_signals[i] =
+        &feedback_signals_.Add({{"router", stats.name}, {"signal", kSignals[i]}});
   }
-  for (const ArmStats& arm : stats.arms) AddArm(stats.name, arm.spec.id);
+  series.grid_intensity_g_per_kwh = grid_intensity_g_per_kwh;
+  series.joined = &joined_.Add(labels);
+  series.pending = &pending_.Add(labels);
+  series.realised_quality = &realised_quality_.Add(labels);
+  series.rewarded_events = &rewarded_events_.Add(labels);
+  series.estimated_regret = &estimated_regret_.Add(labels);
+  series.exact_regret = &exact_regret_.Add(labels);
+  series.exact_regret_events = &exact_regret_events_.Add(labels);
+  // Cumulative series continue from what recovery rebuilt, so a restart is not a cliff.
+  series.joined->Increment(static_cast<double>(stats.joined_decisions));
+  series.pending->Set(static_cast<double>(stats.decisions - stats.joined_decisions));
+  for (const ArmStats& arm : stats.arms) AddArmLocked(stats.name, arm.spec.id);
+  SetRegret(series, stats.regret);
 }
 
 void Metrics::AddArm(const std::string& router, const std::string& arm) {
-  const prometheus::Labels labels = {{"router", router}, {"arm", arm}};
   absl::MutexLock lock(&mu_);
+  AddArmLocked(router, arm);
+}
+
+Metrics::ArmSeries& Metrics::AddArmLocked(const std::string& router, const std::string& arm) {
   auto& arms = routers_[router].arms;
-  if (arms.contains(arm)) return;
-  arms[arm] = ArmSeries{&decisions_.Add(labels),     &explored_.Add(labels),
-                        &cost_.Add(labels),          &quality_sum_.Add(labels),
-                        &quality_count_.Add(labels), &latency_sum_.Add(labels),
-                        &energy_sum_.Add(labels)};
+  auto it = arms.find(arm);
+  if (it != arms.end()) return it->second;
+  const prometheus::Labels labels = {{"router", router}, {"arm", arm}};
+  ArmSeries series{&decisions_.Add(labels),           &explored_.Add(labels),
+                   &cost_.Add(labels),                &quality_sum_.Add(labels),
+                   &quality_count_.Add(labels),       &latency_sum_.Add(labels),
+                   &energy_sum_.Add(labels),          &co2_.Add(labels),
+                   &posterior_width_sum_.Add(labels), &posterior_width_count_.Add(labels),
+                   &ips_value_.Add(labels)};
+  return arms.emplace(arm, series).first->second;
+}
+
+void Metrics::SetRegret(RouterSeries& series, const RegretSnapshot& regret) {
+  series.realised_quality->Set(regret.realised_quality);
+  series.rewarded_events->Set(static_cast<double>(regret.rewarded_events));
+  series.estimated_regret->Set(regret.estimated_regret);
+  // Counters only move forward; snapshots are cumulative, so add what is new.
+  const double exact_delta = regret.exact_regret - series.exact_regret->Value();
+  if (exact_delta > 0) series.exact_regret->Increment(exact_delta);
+  const double events_delta =
+      static_cast<double>(regret.exact_regret_events) - series.exact_regret_events->Value();
+  if (events_delta > 0) series.exact_regret_events->Increment(events_delta);
+  for (const auto& [id, value] : regret.ips_value) {
+    auto it = series.arms.find(id);
+    if (it != series.arms.end()) it->second.ips_value->Set(value);
+  }
 }
 
 Metrics::ArmSeries* Metrics::FindArm(const std::string& router, const std::string& arm) {
@@ -133,10 +216,19 @@ Metrics::ArmSeries* Metrics::FindArm(const std::string& router, const std::strin
 
 void Metrics::RecordDecision(const RouteResult& result) {
   absl::ReaderMutexLock lock(&mu_);
+  auto router = routers_.find(result.decision.router);
+  if (router == routers_.end()) return;
+  router->second.pending->Increment();
   ArmSeries* arm = FindArm(result.decision.router, result.decision.arm);
   if (arm == nullptr) return;
   arm->decisions->Increment();
   if (result.decision.explored) arm->explored->Increment();
+  for (const ArmScore& score : result.ranking) {
+    ArmSeries* ranked = FindArm(result.decision.router, score.arm);
+    if (ranked == nullptr) continue;
+    ranked->posterior_width_sum->Increment(score.posterior_sd);
+    ranked->posterior_width_count->Increment();
+  }
 }
 
 void Metrics::RecordFeedback(const Signals& signals, const FeedbackResult& result) {
@@ -148,9 +240,16 @@ void Metrics::RecordFeedback(const Signals& signals, const FeedbackResult& resul
   join_lag_seconds_->Observe(absl::ToDoubleSeconds(result.join_lag));
   if (!result.learned) return;
   const LearnOutcome& l = *result.learned;
-  absl::ReaderMutexLock lock(&mu_);
+  // Exclusive: regret counters are advanced by differences between cumulative snapshots.
+  absl::MutexLock lock(&mu_);
   auto router = routers_.find(l.router);
   if (router == routers_.end()) return;
+  RouterSeries& series = router->second;
+  if (result.first_for_decision) {
+    series.joined->Increment();
+    series.pending->Decrement();
+  }
+  SetRegret(series, result.regret);
   const bool present[] = {signals.thumbs != ThumbsSignal::kNone, signals.judge_score.has_value(),
                           signals.latency_ms.has_value(),        signals.energy_j.has_value(),
                           signals.cost_usd.has_value(),          signals.input_tokens.has_value(),
@@ -166,7 +265,11 @@ void Metrics::RecordFeedback(const Signals& signals, const FeedbackResult& resul
   }
   if (l.cost_usd) arm->cost_usd->Increment(*l.cost_usd);
   if (l.latency_ms) arm->latency_ms_sum->Increment(*l.latency_ms);
-  if (l.energy_j) arm->energy_j_sum->Increment(*l.energy_j);
+  if (l.energy_j) {
+    arm->energy_j_sum->Increment(*l.energy_j);
+    // 1 kWh = 3.6e6 J.
+    arm->co2_g->Increment(*l.energy_j * series.grid_intensity_g_per_kwh / 3.6e6);
+  }
 }
 
 void Metrics::RecordFeedbackRejected(absl::StatusCode code) {

@@ -14,6 +14,7 @@
 #include "services/config.h"
 #include "services/feedback_service.h"
 #include "services/metrics.h"
+#include "services/process_metrics.h"
 #include "services/route_service.h"
 
 namespace router::services {
@@ -21,6 +22,8 @@ namespace {
 
 // Embeddings of a few thousand floats plus text fit easily; anything near this is a mistake.
 constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+// Roughly the world-average grid (g CO₂ per kWh) when a router's config does not say.
+constexpr double kDefaultGridIntensityGPerKwh = 400;
 
 }  // namespace
 
@@ -34,8 +37,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   server->registry_ = std::make_shared<prometheus::Registry>();
   server->metrics_ = std::make_unique<Metrics>(*server->registry_);
   for (const RouterStats& stats : server->engine_->ListRouters()) {
-    server->metrics_->AddRouter(stats);
+    double intensity = kDefaultGridIntensityGPerKwh;
+    for (const v1::RouterConfig& rc : options.config.routers()) {
+      if (rc.name() == stats.name && rc.has_grid_intensity_g_per_kwh()) {
+        intensity = rc.grid_intensity_g_per_kwh();
+      }
+    }
+    server->metrics_->AddRouter(stats, intensity);
   }
+  storage::RocksStore* store = server->store_.get();
+  server->process_metrics_ = std::make_shared<ProcessMetrics>(
+      absl::Now(), [store] { return store->ApproximateSizeBytes(); });
   if (!options.metrics_addr.empty()) {
     try {
       server->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
@@ -44,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                                  ": ", e.what()));
     }
     server->exposer_->RegisterCollectable(server->registry_);
+    server->exposer_->RegisterCollectable(server->process_metrics_);
     const std::vector<int> ports = server->exposer_->GetListeningPorts();
     server->metrics_port_ = ports.empty() ? 0 : ports.front();
   }

@@ -22,6 +22,7 @@ class Registry;
 namespace router::services {
 
 class Metrics;
+class ProcessMetrics;
 class RouteService;
 class FeedbackService;
 class AdminService;
@@ -63,6 +64,7 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;
+  std::shared_ptr<ProcessMetrics> process_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<RouteService> route_service_;
   std::unique_ptr<FeedbackService> feedback_service_;

@@ -1,5 +1,7 @@
 #include "storage/codec.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "router/v1/storage.pb.h"
 
@@ -70,6 +72,8 @@ std::string EncodeFeedback(const FeedbackEvent& e) {
   if (in.cost_usd) s->set_cost_usd(*in.cost_usd);
   if (in.input_tokens) s->set_input_tokens(*in.input_tokens);
   if (in.output_tokens) s->set_output_tokens(*in.output_tokens);
+  for (const auto& [arm, quality] : in.arm_qualities) (*s->mutable_arm_qualities())[arm] = quality;
+  r.set_first_for_decision(e.first_for_decision);
   return r.SerializeAsString();
 }
 
@@ -94,6 +98,10 @@ absl::StatusOr<FeedbackEvent> DecodeFeedback(absl::string_view bytes) {
   if (s.has_cost_usd()) out.cost_usd = s.cost_usd();
   if (s.has_input_tokens()) out.input_tokens = s.input_tokens();
   if (s.has_output_tokens()) out.output_tokens = s.output_tokens();
+  // Protobuf map order is unspecified; core wants them sorted by arm.
+  out.arm_qualities.assign(s.arm_qualities().begin(), s.arm_qualities().end());
+  std::sort(out.arm_qualities.begin(), out.arm_qualities.end());
+  e.first_for_decision = r->first_for_decision();
   return e;
 }
 

@@ -18,7 +18,8 @@ constexpr char kLayoutPrefix[] = "layout/";
 constexpr char kArmChangePrefix[] = "arm_change/";
 
 const char* const kFamilyNames[] = {"default", "decisions",
-                                    "feedback_ids", "events", "meta"};
+                                    "feedback_ids", "events", "meta",
+                                    "joined"};
 
 // Debian's Abseil has its own string_view, distinct from std::string_view.
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
@@ -179,9 +180,17 @@ absl::StatusOr<AppendOutcome> RocksStore::AppendFeedback(FeedbackEvent* event) {
   if (s.ok()) return AppendOutcome::kDuplicate;
   if (!s.IsNotFound()) return FromRocks(s, "checking the feedback id");
 
+  s = db_->Get(rocksdb::ReadOptions(), cf(ColumnFamily::kJoined), event->decision_id, &existing);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "checking whether the decision was joined");
+  event->first_for_decision = s.IsNotFound();
+
   event->sequence = last_event_seq_ + 1;
   const std::string seq_key = EncodeSequence(event->sequence);
   rocksdb::WriteBatch batch;
+  if (event->first_for_decision) {
+    RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kJoined), event->decision_id, seq_key),
+                              "batching the joined mark"));
+  }
   RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kEvents), seq_key, EncodeFeedback(*event)),
                             "batching the event"));
   RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kFeedbackIds), event->feedback_id, seq_key),

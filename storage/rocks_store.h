@@ -19,6 +19,7 @@ enum class ColumnFamily : int {
   kFeedbackIds = 2,  // feedback id -> event sequence (idempotency)
   kEvents = 3,       // big-endian sequence -> FeedbackRecord (the log that drives learning)
   kMeta = 4,         // schema version, router layouts, runtime arm changes
+  kJoined = 5,       // decision id -> sequence of its first feedback event
 };
 
 struct StoreOptions {

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/testing/http_get.h"
+#include "tests/testing/net.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_server.h"
 
