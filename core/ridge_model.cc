@@ -1,5 +1,7 @@
 #include "core/ridge_model.h"
 
+#include <cmath>
+
 namespace router {
 
 RidgeModel::RidgeModel(const Eigen::VectorXd& prior_mean, double lambda)
@@ -7,13 +9,25 @@ RidgeModel::RidgeModel(const Eigen::VectorXd& prior_mean, double lambda)
       lambda_(lambda),
       a_inv_(Eigen::MatrixXd::Identity(prior_mean.size(), prior_mean.size()) / lambda),
       b_(lambda * prior_mean),
-      theta_(prior_mean) {}
+      theta_(prior_mean),
+      x_scaled_(prior_mean.size()),
+      u_(prior_mean.size()) {}
 
-double RidgeModel::Variance(const Eigen::VectorXd& x) const {
-  return x.dot(a_inv_.selfadjointView<Eigen::Lower>() * x);
+double RidgeModel::Variance(const Eigen::Ref<const Eigen::VectorXd>& x) const {
+  Eigen::VectorXd scratch(dim());
+  return Variance(x, scratch);
 }
 
-void RidgeModel::Update(const Eigen::VectorXd& x, double y, double gamma) {
+double RidgeModel::Variance(const Eigen::Ref<const Eigen::VectorXd>& x,
+                            Eigen::VectorXd& scratch) const {
+  scratch.resize(dim());
+  scratch.noalias() = a_inv_.selfadjointView<Eigen::Lower>() * x;
+  return x.dot(scratch);
+}
+
+void RidgeModel::Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma,
+                        double weight) {
+  if (!(weight > 0)) return;
   const bool forgetting = gamma < 1.0;
   if (forgetting) {
     if (a_.size() == 0) a_ = lambda_ * Eigen::MatrixXd::Identity(dim(), dim());
@@ -23,15 +37,18 @@ void RidgeModel::Update(const Eigen::VectorXd& x, double y, double gamma) {
     a_ *= gamma;
     prior_weight_ *= gamma;
   }
-  const Eigen::VectorXd u = a_inv_.selfadjointView<Eigen::Lower>() * x;
-  const double denom = 1.0 + x.dot(u);
-  const double residual = y - theta_.dot(x);
-  a_inv_.selfadjointView<Eigen::Lower>().rankUpdate(u, -1.0 / denom);
-  theta_ += u * (residual / denom);
-  b_ += y * x;
+  // Weighted observation = unweighted (√w·x, √w·y); the residual scales by √w too.
+  const double root_w = std::sqrt(weight);
+  x_scaled_.noalias() = root_w * x;
+  u_.noalias() = a_inv_.selfadjointView<Eigen::Lower>() * x_scaled_;
+  const double denom = 1.0 + x_scaled_.dot(u_);
+  const double residual = root_w * (y - theta_.dot(x));
+  a_inv_.selfadjointView<Eigen::Lower>().rankUpdate(u_, -1.0 / denom);
+  theta_.noalias() += u_ * (residual / denom);
+  b_.noalias() += (weight * y) * x;
   ++observations_;
   if (forgetting) {
-    a_.selfadjointView<Eigen::Lower>().rankUpdate(x, 1.0);
+    a_.selfadjointView<Eigen::Lower>().rankUpdate(x_scaled_, 1.0);
     if (++updates_since_restore_ >= dim()) RestorePrior();
   }
 }

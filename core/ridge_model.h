@@ -7,25 +7,32 @@
 
 namespace router {
 
-// Online ridge regression y ≈ θᵀx with a Gaussian prior θ ~ N(m, (λ)⁻¹ I):
-//   A = λI + Σ γ^(t-s) x xᵀ,  b = λm + Σ γ^(t-s) y x,  θ = A⁻¹b.
+// Online weighted ridge regression y ≈ θᵀx with a Gaussian prior θ ~ N(m, (λ)⁻¹ I):
+//   A = λI + Σ γ^(t-s) w_s x xᵀ,  b = λm + Σ γ^(t-s) w_s y x,  θ = A⁻¹b.
 // A⁻¹ and θ are kept up to date by Sherman–Morrison / recursive least squares, O(d²) per update,
-// so nothing on the request path ever factorises a matrix.
+// so nothing on the request path ever factorises a matrix. A weighted observation (x, y, w) is the
+// unweighted one (√w·x, √w·y).
 //
 // Forgetting (γ < 1) would also erode the prior, letting A⁻¹ blow up along directions no recent
 // context excites. So with γ < 1 the model also keeps A, and every d updates restores the prior
 // to full strength and recomputes A⁻¹ exactly (O(d³) every d updates: O(d²) amortised).
+// Precisely: each update first decays A, b and the prior's share p (initially 1) by γ, then adds
+// the observation; after every d-th update since the last restore, λ(1 − p)·I is added to A and
+// λ(1 − p)·m to b, and p is reset to 1. Between restores the prior carries weight λ·p.
 class RidgeModel {
  public:
   // prior_mean has length dim; lambda > 0.
   RidgeModel(const Eigen::VectorXd& prior_mean, double lambda);
 
-  // One observation (x, y). gamma in (0, 1].
-  void Update(const Eigen::VectorXd& x, double y, double gamma = 1.0);
+  // One observation (x, y) counted with weight `weight` >= 0 (0: no-op). gamma in (0, 1].
+  void Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma = 1.0,
+              double weight = 1.0);
 
-  double Mean(const Eigen::VectorXd& x) const { return theta_.dot(x); }
+  double Mean(const Eigen::Ref<const Eigen::VectorXd>& x) const { return theta_.dot(x); }
   // xᵀA⁻¹x: the posterior variance of the mean, in units of the noise variance.
-  double Variance(const Eigen::VectorXd& x) const;
+  double Variance(const Eigen::Ref<const Eigen::VectorXd>& x) const;
+  // The same without allocating: `scratch` is resized to dim once and reused by the caller.
+  double Variance(const Eigen::Ref<const Eigen::VectorXd>& x, Eigen::VectorXd& scratch) const;
 
   int dim() const { return static_cast<int>(theta_.size()); }
   uint64_t observations() const { return observations_; }
@@ -41,6 +48,8 @@ class RidgeModel {
   Eigen::MatrixXd a_inv_;  // lower triangle authoritative
   Eigen::VectorXd b_;
   Eigen::VectorXd theta_;
+  Eigen::VectorXd x_scaled_;  // update scratch: √w·x
+  Eigen::VectorXd u_;         // update scratch: A⁻¹·√w·x
   // Only with forgetting: A itself, and how much of the prior has decayed since the last restore.
   Eigen::MatrixXd a_;
   double prior_weight_ = 1.0;
