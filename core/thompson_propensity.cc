@@ -1,5 +1,6 @@
 #include "core/thompson_propensity.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -114,17 +115,19 @@ double ThompsonWinProbability(absl::Span<const double> mean, absl::Span<const do
     factors.push_back(f);
   }
 
+  // The cell holding the hard floor counts only above it, so constant competitors are exact.
+  const double u_floor = FastNormalCdf(z_floor);
   double sum = 0;
   for (int j = kThompsonQuadratureNodes - 1; j >= 0; --j) {
-    const double z = nodes.z[j];
-    if (z <= z_floor) break;
+    const double above_floor = j + 1 - u_floor * kThompsonQuadratureNodes;
+    if (above_floor <= 0) break;
     double value = 1.0;
     for (const Factor& f : factors) {
-      value *= FastNormalCdf(f.offset + f.slope * z);
+      value *= FastNormalCdf(f.offset + f.slope * nodes.z[j]);
       if (value < kNegligible) break;
     }
     if (value < kNegligible) break;  // monotone in z: every lower node is smaller still
-    sum += value;
+    sum += std::min(1.0, above_floor) * value;
   }
   return sum / kThompsonQuadratureNodes;
 }
