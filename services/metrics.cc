@@ -89,7 +89,17 @@ Metrics::Metrics(prometheus::Registry& registry)
       build_info_(prometheus::BuildGauge()
                       .Name("router_build_info")
                       .Help("Always 1; labelled with the routerd version")
-                      .Register(registry)) {
+                      .Register(registry)),
+      spend_multiplier_(prometheus::BuildGauge()
+                            .Name("router_spend_multiplier")
+                            .Help("Lagrange multiplier added to the cost weight to hold the "
+                                  "router's spend target (0 without a target)")
+                            .Register(registry)),
+      spend_target_(prometheus::BuildGauge()
+                        .Name("router_spend_target_usd")
+                        .Help("Configured mean cost per request the router steers toward, USD "
+                              "(0: none)")
+                        .Register(registry)) {
   const auto latency_buckets = ExponentialBuckets(10e-6, 2.0, 18);  // 10 µs .. 1.3 s
   for (int i = 0; i < kRpcCount; ++i) {
     rpc_latency_by_rpc_[i] =
@@ -109,6 +119,9 @@ void Metrics::AddRouter(const RouterStats& stats) {
       series.feedback_signals[i] =
           &feedback_signals_.Add({{"router", stats.name}, {"signal", kSignals[i]}});
     }
+    series.spend_multiplier = &spend_multiplier_.Add({{"router", stats.name}});
+    series.spend_multiplier->Set(stats.spend_multiplier);
+    spend_target_.Add({{"router", stats.name}}).Set(stats.spend_target_usd);
   }
   for (const ArmStats& arm : stats.arms) AddArm(stats.name, arm.spec.id);
 }
@@ -158,6 +171,7 @@ void Metrics::RecordFeedback(const Signals& signals, const FeedbackResult& resul
   for (size_t i = 0; i < std::size(present); ++i) {
     if (present[i]) router->second.feedback_signals[i]->Increment();
   }
+  router->second.spend_multiplier->Set(l.spend_multiplier);
   ArmSeries* arm = FindArm(l.router, l.arm);
   if (arm == nullptr) return;
   if (l.quality) {

@@ -51,6 +51,7 @@ class Metrics {
   struct RouterSeries {
     absl::flat_hash_map<std::string, ArmSeries> arms;
     prometheus::Counter* feedback_signals[7];  // indexed like kSignals in metrics.cc
+    prometheus::Gauge* spend_multiplier;
   };
   ArmSeries* FindArm(const std::string& router, const std::string& arm)
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -68,6 +69,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& rpc_latency_;
   prometheus::Family<prometheus::Histogram>& join_lag_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Gauge>& spend_multiplier_;
+  prometheus::Family<prometheus::Gauge>& spend_target_;
 
   std::array<prometheus::Histogram*, kRpcCount> rpc_latency_by_rpc_{};
   prometheus::Counter* feedback_applied_;
