@@ -16,16 +16,18 @@ Eigen::VectorXd BiasPrior(int dim, double value) {
 
 ArmModel::ArmModel(const ArmSpec& spec, int dim, double lambda, double prior_cost_usd)
     : stats_{spec},
-      quality_(BiasPrior(dim, spec.quality_prior), lambda),
+      quality_(BiasPrior(dim, spec.quality_prior), lambda, /*fast_variance=*/true),
       cost_(BiasPrior(dim, prior_cost_usd), lambda),
       latency_(BiasPrior(dim, spec.latency_prior_ms.value_or(0.0)), lambda),
       energy_(BiasPrior(dim, spec.energy_prior_j.value_or(0.0)), lambda) {}
 
 ArmPrediction ArmModel::Predict(const Eigen::Ref<const Eigen::VectorXd>& x,
-                                Eigen::VectorXd& scratch) const {
+                                Eigen::VectorXf& x_scratch,
+                                Eigen::VectorXf& product_scratch) const {
   ArmPrediction p;
   p.quality = quality_.Mean(x);
-  p.quality_sd = std::sqrt(std::max(0.0, quality_.Variance(x, scratch)));
+  p.quality_sd =
+      std::sqrt(std::max(0.0, quality_.Variance(x, x_scratch, product_scratch)));
   p.cost_usd = std::max(0.0, cost_.Mean(x));
   p.latency_ms = std::max(0.0, latency_.Mean(x));
   p.energy_j = std::max(0.0, energy_.Mean(x));

@@ -36,8 +36,8 @@ class ArmModel {
 
   // Predictions for x (cost, latency and energy clamped at 0). `scratch` is reused across calls so
   // the request path does not allocate.
-  ArmPrediction Predict(const Eigen::Ref<const Eigen::VectorXd>& x,
-                        Eigen::VectorXd& scratch) const;
+  ArmPrediction Predict(const Eigen::Ref<const Eigen::VectorXd>& x, Eigen::VectorXf& x_scratch,
+                        Eigen::VectorXf& product_scratch) const;
 
   // Folds one feedback event into the models: judge scores and thumbs (up = 1, down = 0) into the
   // quality model with their source weights, cost (or tokens priced at list prices), latency and

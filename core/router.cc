@@ -66,7 +66,8 @@ Router::Router(const RouterSpec& spec)
       featurizer_(spec.features),
       policy_(spec.policy),
       spend_(spec.spend),
-      scratch_(spec.features.dim) {
+      x_scratch_(spec.features.dim),
+      product_scratch_(spec.features.dim) {
   absl::MutexLock lock(&mu_);
   for (const ArmSpec& arm : spec_.arms) {
     arms_.push_back(MakeArm(arm));
@@ -161,7 +162,7 @@ absl::StatusOr<RouteResult> Router::DecideFeatures(const Eigen::VectorXd& x,
   absl::InlinedVector<PolicyScore, kInlineArms> scores(n);
   bool any_eligible = false;
   for (size_t i = 0; i < n; ++i) {
-    const ArmPrediction& p = predicted[i] = arms[i]->Predict(x, scratch_);
+    const ArmPrediction& p = predicted[i] = arms[i]->Predict(x, x_scratch_, product_scratch_);
     PolicyArm& in = inputs[i];
     in.quality = p.quality;
     in.quality_sd = p.quality_sd;

@@ -81,7 +81,9 @@ class Router {
   std::vector<std::unique_ptr<ArmModel>> arms_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ArmModel*> arms_by_id_ ABSL_GUARDED_BY(mu_);
   SpendController spend_ ABSL_GUARDED_BY(mu_);
-  Eigen::VectorXd scratch_ ABSL_GUARDED_BY(mu_);  // A⁻¹x of the arm being scored
+  // Request-path scratch for the variance xᵀA⁻¹x: x and A⁻¹x in single precision.
+  Eigen::VectorXf x_scratch_ ABSL_GUARDED_BY(mu_);
+  Eigen::VectorXf product_scratch_ ABSL_GUARDED_BY(mu_);
   uint64_t decisions_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t feedback_events_ ABSL_GUARDED_BY(mu_) = 0;
 };
