@@ -45,7 +45,7 @@ class RidgeModel {
   uint64_t observations() const { return observations_; }
   const Eigen::VectorXd& theta() const { return theta_; }
   // The full symmetric A⁻¹.
-  const Eigen::MatrixXd& AInverse() const { return a_inv_; }
+  Eigen::MatrixXd AInverse() const { return inv_scale_ * a_inv_; }
 
  private:
   void RestorePrior();
@@ -54,14 +54,19 @@ class RidgeModel {
   Eigen::VectorXd prior_mean_;
   double lambda_;
   bool fast_variance_;
-  Eigen::MatrixXd a_inv_;   // full and symmetric: a plain matrix-vector product is the fastest
-  Eigen::MatrixXf a_inv_f_;  // only with fast_variance: A⁻¹ in single precision
+  // A⁻¹ = inv_scale_ · a_inv_, full and symmetric (a plain matrix-vector product is the fastest).
+  // Forgetting only rescales the scalar; the next prior restore folds it back to 1.
+  Eigen::MatrixXd a_inv_;
+  double inv_scale_ = 1.0;
+  Eigen::MatrixXf a_inv_f_;  // only with fast_variance: a_inv_ in single precision
   Eigen::VectorXd b_;
   Eigen::VectorXd theta_;
   Eigen::VectorXd x_scaled_;  // update scratch: √w·x
   Eigen::VectorXd u_;         // update scratch: A⁻¹·√w·x
-  // Only with forgetting: A itself, and how much of the prior has decayed since the last restore.
+  // Only with forgetting: A = a_scale_ · a_ (lower triangle), and how much of the prior has
+  // decayed since the last restore.
   Eigen::MatrixXd a_;
+  double a_scale_ = 1.0;
   double prior_weight_ = 1.0;
   int updates_since_restore_ = 0;
   uint64_t observations_ = 0;
