@@ -1,49 +1,81 @@
 #include "core/ridge_model.h"
 
+#include <cmath>
+
 namespace router {
 
-RidgeModel::RidgeModel(const Eigen::VectorXd& prior_mean, double lambda)
+RidgeModel::RidgeModel(const Eigen::VectorXd& prior_mean, double lambda, bool fast_variance)
     : prior_mean_(prior_mean),
       lambda_(lambda),
+      fast_variance_(fast_variance),
       a_inv_(Eigen::MatrixXd::Identity(prior_mean.size(), prior_mean.size()) / lambda),
       b_(lambda * prior_mean),
-      theta_(prior_mean) {}
-
-double RidgeModel::Variance(const Eigen::VectorXd& x) const {
-  return x.dot(a_inv_.selfadjointView<Eigen::Lower>() * x);
+      theta_(prior_mean),
+      x_scaled_(prior_mean.size()),
+      u_(prior_mean.size()) {
+  RefreshFastCopy();
 }
 
-void RidgeModel::Update(const Eigen::VectorXd& x, double y, double gamma) {
+void RidgeModel::RefreshFastCopy() {
+  if (fast_variance_) a_inv_f_ = a_inv_.cast<float>();
+}
+
+double RidgeModel::Variance(const Eigen::Ref<const Eigen::VectorXd>& x) const {
+  return inv_scale_ * x.dot(a_inv_ * x);
+}
+
+double RidgeModel::Variance(const Eigen::Ref<const Eigen::VectorXd>& x,
+                            Eigen::VectorXf& x_scratch, Eigen::VectorXf& product_scratch) const {
+  if (!fast_variance_) return Variance(x);
+  x_scratch = x.cast<float>();
+  product_scratch.noalias() = a_inv_f_ * x_scratch;
+  return inv_scale_ * static_cast<double>(x_scratch.dot(product_scratch));
+}
+
+void RidgeModel::Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma,
+                        double weight) {
+  if (!(weight > 0)) return;
   const bool forgetting = gamma < 1.0;
   if (forgetting) {
     if (a_.size() == 0) a_ = lambda_ * Eigen::MatrixXd::Identity(dim(), dim());
-    // (γA)⁻¹ = A⁻¹/γ and θ = (γA)⁻¹(γb) is unchanged.
-    a_inv_ /= gamma;
+    // (γA)⁻¹ = A⁻¹/γ and θ = (γA)⁻¹(γb) is unchanged. Only the scalars move: scaling two d×d
+    // matrices on every update would cost more than the Sherman–Morrison step itself.
+    inv_scale_ /= gamma;
+    a_scale_ *= gamma;
     b_ *= gamma;
-    a_ *= gamma;
     prior_weight_ *= gamma;
   }
-  const Eigen::VectorXd u = a_inv_.selfadjointView<Eigen::Lower>() * x;
-  const double denom = 1.0 + x.dot(u);
-  const double residual = y - theta_.dot(x);
-  a_inv_.selfadjointView<Eigen::Lower>().rankUpdate(u, -1.0 / denom);
-  theta_ += u * (residual / denom);
-  b_ += y * x;
+  // Weighted observation = unweighted (√w·x, √w·y); the residual scales by √w too.
+  const double root_w = std::sqrt(weight);
+  x_scaled_.noalias() = root_w * x;
+  u_.noalias() = a_inv_ * x_scaled_;
+  u_ *= inv_scale_;  // the true A⁻¹·√w·x
+  const double denom = 1.0 + x_scaled_.dot(u_);
+  const double residual = root_w * (y - theta_.dot(x));
+  a_inv_.noalias() -= (u_ / (denom * inv_scale_)) * u_.transpose();
+  theta_.noalias() += u_ * (residual / denom);
+  b_.noalias() += (weight * y) * x;
   ++observations_;
   if (forgetting) {
-    a_.selfadjointView<Eigen::Lower>().rankUpdate(x, 1.0);
+    a_.selfadjointView<Eigen::Lower>().rankUpdate(x_scaled_, 1.0 / a_scale_);
     if (++updates_since_restore_ >= dim()) RestorePrior();
   }
+  RefreshFastCopy();
 }
 
 void RidgeModel::RestorePrior() {
   const double missing = lambda_ * (1.0 - prior_weight_);
+  a_ *= a_scale_;
+  a_scale_ = 1.0;
   a_.diagonal().array() += missing;
   b_ += missing * prior_mean_;
   prior_weight_ = 1.0;
   updates_since_restore_ = 0;
   const Eigen::MatrixXd full = a_.selfadjointView<Eigen::Lower>();
   a_inv_ = full.llt().solve(Eigen::MatrixXd::Identity(dim(), dim()));
+  // Exactly symmetric again, so rounding never accumulates into an asymmetric A⁻¹.
+  a_inv_ = 0.5 * (a_inv_ + a_inv_.transpose()).eval();
+  inv_scale_ = 1.0;
   theta_ = a_inv_ * b_;
 }
 

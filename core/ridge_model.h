@@ -7,42 +7,66 @@
 
 namespace router {
 
-// Online ridge regression y ≈ θᵀx with a Gaussian prior θ ~ N(m, (λ)⁻¹ I):
-//   A = λI + Σ γ^(t-s) x xᵀ,  b = λm + Σ γ^(t-s) y x,  θ = A⁻¹b.
+// Online weighted ridge regression y ≈ θᵀx with a Gaussian prior θ ~ N(m, (λ)⁻¹ I):
+//   A = λI + Σ γ^(t-s) w_s x xᵀ,  b = λm + Σ γ^(t-s) w_s y x,  θ = A⁻¹b.
 // A⁻¹ and θ are kept up to date by Sherman–Morrison / recursive least squares, O(d²) per update,
-// so nothing on the request path ever factorises a matrix.
+// so nothing on the request path ever factorises a matrix. A weighted observation (x, y, w) is the
+// unweighted one (√w·x, √w·y).
 //
 // Forgetting (γ < 1) would also erode the prior, letting A⁻¹ blow up along directions no recent
 // context excites. So with γ < 1 the model also keeps A, and every d updates restores the prior
 // to full strength and recomputes A⁻¹ exactly (O(d³) every d updates: O(d²) amortised).
+// Precisely: each update first decays A, b and the prior's share p (initially 1) by γ, then adds
+// the observation; after every d-th update since the last restore, λ(1 − p)·I is added to A and
+// λ(1 − p)·m to b, and p is reset to 1. Between restores the prior carries weight λ·p.
+//
+// With `fast_variance`, the model also keeps a single-precision copy of A⁻¹, refreshed after every
+// update, for Variance on the request path: a float matrix-vector product is about 3× faster
+// than the double symmetric one (docs/benchmarks.md) and xᵀA⁻¹x only scales an exploration bonus,
+// where a relative error of 1e-5 is immaterial. The learning itself stays in double precision.
 class RidgeModel {
  public:
   // prior_mean has length dim; lambda > 0.
-  RidgeModel(const Eigen::VectorXd& prior_mean, double lambda);
+  RidgeModel(const Eigen::VectorXd& prior_mean, double lambda, bool fast_variance = false);
 
-  // One observation (x, y). gamma in (0, 1].
-  void Update(const Eigen::VectorXd& x, double y, double gamma = 1.0);
+  // One observation (x, y) counted with weight `weight` >= 0 (0: no-op). gamma in (0, 1].
+  void Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma = 1.0,
+              double weight = 1.0);
 
-  double Mean(const Eigen::VectorXd& x) const { return theta_.dot(x); }
+  double Mean(const Eigen::Ref<const Eigen::VectorXd>& x) const { return theta_.dot(x); }
   // xᵀA⁻¹x: the posterior variance of the mean, in units of the noise variance.
-  double Variance(const Eigen::VectorXd& x) const;
+  double Variance(const Eigen::Ref<const Eigen::VectorXd>& x) const;
+  // The same without allocating (scratch vectors are resized to dim once and reused by the
+  // caller); from the single-precision copy of A⁻¹ when the model keeps one.
+  double Variance(const Eigen::Ref<const Eigen::VectorXd>& x, Eigen::VectorXf& x_scratch,
+                  Eigen::VectorXf& product_scratch) const;
 
   int dim() const { return static_cast<int>(theta_.size()); }
   uint64_t observations() const { return observations_; }
   const Eigen::VectorXd& theta() const { return theta_; }
-  // The full symmetric A⁻¹ (only its lower triangle is stored up to date).
-  Eigen::MatrixXd AInverse() const { return a_inv_.selfadjointView<Eigen::Lower>(); }
+  // The full symmetric A⁻¹.
+  Eigen::MatrixXd AInverse() const { return inv_scale_ * a_inv_; }
 
  private:
   void RestorePrior();
+  void RefreshFastCopy();
 
   Eigen::VectorXd prior_mean_;
   double lambda_;
-  Eigen::MatrixXd a_inv_;  // lower triangle authoritative
+  bool fast_variance_;
+  // A⁻¹ = inv_scale_ · a_inv_, full and symmetric (a plain matrix-vector product is the fastest).
+  // Forgetting only rescales the scalar; the next prior restore folds it back to 1.
+  Eigen::MatrixXd a_inv_;
+  double inv_scale_ = 1.0;
+  Eigen::MatrixXf a_inv_f_;  // only with fast_variance: a_inv_ in single precision
   Eigen::VectorXd b_;
   Eigen::VectorXd theta_;
-  // Only with forgetting: A itself, and how much of the prior has decayed since the last restore.
+  Eigen::VectorXd x_scaled_;  // update scratch: √w·x
+  Eigen::VectorXd u_;         // update scratch: A⁻¹·√w·x
+  // Only with forgetting: A = a_scale_ · a_ (lower triangle), and how much of the prior has
+  // decayed since the last restore.
   Eigen::MatrixXd a_;
+  double a_scale_ = 1.0;
   double prior_weight_ = 1.0;
   int updates_since_restore_ = 0;
   uint64_t observations_ = 0;

@@ -78,6 +78,11 @@ struct RouterStats {
   // Decisions that received at least one feedback event.
   uint64_t joined_decisions = 0;
   std::vector<ArmStats> arms;
+  // Spend target (0: none) and the Lagrange multiplier currently added to the cost weight.
+  double spend_target_usd = 0;
+  double spend_multiplier = 0;
+  uint64_t spend_observations = 0;  // realised costs the multiplier has seen
+  double spend_cost_sum_usd = 0;
   RegretSnapshot regret;
 };
 
@@ -90,6 +95,7 @@ struct LearnOutcome {
   std::optional<double> cost_usd;
   std::optional<double> latency_ms;
   std::optional<double> energy_j;
+  double spend_multiplier = 0;  // the router's multiplier after this event
 };
 
 }  // namespace router

@@ -5,15 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "Eigen/Dense"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/arm_model.h"
 #include "core/featurizer.h"
+#include "core/policy.h"
 #include "core/records.h"
-#include "core/ridge_model.h"
 #include "core/route_types.h"
 #include "core/specs.h"
+#include "core/spend_controller.h"
 
 namespace router {
 
@@ -32,21 +35,32 @@ class Router {
   bool HasArm(absl::string_view id) const;
   RouterLayout layout() const;
 
-  // Featurizes the query and picks an arm. `seed` fixes every random draw of this decision, so
-  // the same state, query and seed always give the same decision.
+  // Featurizes the query and picks an arm (DecideFeatures). `seed` fixes every random draw of
+  // this decision, so the same state, query and seed always give the same decision.
   // InvalidArgument for a malformed query or an unknown allowed arm; FailedPrecondition when no
   // allowed arm is active.
   [[nodiscard]] absl::StatusOr<RouteResult> Decide(const RouteQuery& query, uint64_t seed);
 
-  // Applies one feedback event's signals to the decided arm's models.
-  // DataLoss if the decision does not fit this router (unknown arm, wrong feature length).
+  // Picks an arm for a ready feature vector x (length layout().feature_dim, finite); the query's
+  // embedding, text and attributes are ignored, its arms, preferences and budget are used. For
+  // replay, evaluation and tests. Utility u = w_q·quality − (w_c + μ)·cost/scale − w_l·latency/scale
+  // − w_e·energy/scale with μ the spend multiplier; arms whose predicted cost exceeds max_cost_usd
+  // are never chosen, unless none fits: then the cheapest, with over_budget set.
+  [[nodiscard]] absl::StatusOr<RouteResult> DecideFeatures(const Eigen::VectorXd& x,
+                                                           const RouteQuery& query,
+                                                           uint64_t seed);
+
+  // Applies one feedback event's signals to the decided arm's models, and a realised cost to the
+  // spend multiplier. DataLoss if the decision does not fit this router (unknown arm, wrong
+  // feature length).
   [[nodiscard]] absl::StatusOr<LearnOutcome> Learn(const Decision& decision,
                                                   const Signals& signals);
 
   // Recovery: counts a logged decision as if it had just been made.
   [[nodiscard]] absl::Status CountDecision(const Decision& decision);
 
-  // InvalidArgument for a bad spec, AlreadyExists if the id is taken.
+  // InvalidArgument for a bad spec, AlreadyExists if the id is taken. The arm starts from its
+  // priors (quality prior; cost from its prices) and, with min_tries, is tried first.
   [[nodiscard]] absl::StatusOr<ArmStats> AddArm(const ArmSpec& arm);
   // NotFound for an unknown arm. A disabled arm is never chosen and keeps what it learned.
   [[nodiscard]] absl::StatusOr<ArmStats> SetArmDisabled(absl::string_view arm, bool disabled);
@@ -54,24 +68,22 @@ class Router {
   RouterStats Stats() const;
 
  private:
-  struct Arm;
-  struct Scored;
-
-  Arm* FindArm(absl::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::unique_ptr<Arm> MakeArm(const ArmSpec& arm) const;
-  ArmStats StatsOf(const Arm& arm) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<Arm*>> Candidates(const RouteQuery& query)
+  ArmModel* FindArm(absl::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<ArmModel> MakeArm(const ArmSpec& arm) const;
+  absl::StatusOr<std::vector<ArmModel*>> Candidates(const RouteQuery& query)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Probability that Thompson sampling picks `chosen` among `eligible`, by Monte Carlo.
-  double ThompsonPropensity(const std::vector<Scored>& eligible, size_t chosen,
-                            double quality_weight, uint64_t seed) const;
 
   const RouterSpec spec_;  // arms_ is the live arm list; spec_.arms is only the initial one
   const Featurizer featurizer_;
+  const Policy policy_;
 
   mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<Arm>> arms_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Arm*> arms_by_id_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<ArmModel>> arms_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, ArmModel*> arms_by_id_ ABSL_GUARDED_BY(mu_);
+  SpendController spend_ ABSL_GUARDED_BY(mu_);
+  // Request-path scratch for the variance xᵀA⁻¹x: x and A⁻¹x in single precision.
+  Eigen::VectorXf x_scratch_ ABSL_GUARDED_BY(mu_);
+  Eigen::VectorXf product_scratch_ ABSL_GUARDED_BY(mu_);
   uint64_t decisions_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t feedback_events_ ABSL_GUARDED_BY(mu_) = 0;
 };

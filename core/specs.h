@@ -18,16 +18,30 @@ struct FeatureSpec {
   uint64_t seed = 0;
 };
 
-enum class PolicyKind { kLinUcb, kThompson };
+// kEpsilonGreedy and kUniform are baselines for evaluation, not for production routing.
+enum class PolicyKind { kLinUcb, kThompson, kEpsilonGreedy, kUniform };
 
 struct PolicySpec {
   PolicyKind kind = PolicyKind::kLinUcb;
   double alpha = 0.5;    // LinUCB bonus width / Thompson posterior scale
   double lambda = 1.0;   // ridge prior strength
-  double epsilon = 0.02; // uniform exploration floor
+  double epsilon = 0.02; // uniform exploration floor (the exploration rate of kEpsilonGreedy)
   double gamma = 1.0;    // forgetting factor
   uint32_t min_tries = 0;
   uint64_t seed = 1;
+};
+
+// How much one observation of each quality source counts in the quality model (a weighted ridge
+// update: weight 2 counts like two identical observations, 0 ignores the source).
+struct QualitySourceWeights {
+  double thumbs = 1.0;
+  double judge = 1.0;
+};
+
+// Router-level spend target held by an online Lagrange multiplier (core/spend_controller.h).
+struct SpendSpec {
+  double target_cost_per_request_usd = 0;  // 0 = no target, the multiplier stays 0
+  double learning_rate = 0.05;             // η of the multiplier update
 };
 
 struct ObjectiveWeights {
@@ -60,6 +74,8 @@ struct RouterSpec {
   PolicySpec policy;
   ObjectiveWeights weights;
   ObjectiveScales scales;
+  QualitySourceWeights quality_sources;
+  SpendSpec spend;
   std::vector<ArmSpec> arms;
   uint32_t typical_input_tokens = 500;
   uint32_t typical_output_tokens = 300;

@@ -121,8 +121,17 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
     spec.features.seed = fc.seed();
 
     const v1::PolicyConfig& pc = rc.policy();
-    spec.policy.kind =
-        pc.kind() == v1::PolicyConfig::THOMPSON ? PolicyKind::kThompson : PolicyKind::kLinUcb;
+    switch (pc.kind()) {
+      case v1::PolicyConfig::LINUCB: spec.policy.kind = PolicyKind::kLinUcb; break;
+      case v1::PolicyConfig::THOMPSON: spec.policy.kind = PolicyKind::kThompson; break;
+      case v1::PolicyConfig::EPSILON_GREEDY: spec.policy.kind = PolicyKind::kEpsilonGreedy; break;
+      case v1::PolicyConfig::UNIFORM: spec.policy.kind = PolicyKind::kUniform; break;
+      default:
+        return FieldError(at + ".policy.kind",
+                          absl::StrFormat("unknown policy kind %d; expected LINUCB, THOMPSON, "
+                                          "EPSILON_GREEDY or UNIFORM",
+                                          static_cast<int>(pc.kind())));
+    }
     spec.policy.alpha = pc.has_alpha() ? pc.alpha() : 0.5;
     if (!Finite(spec.policy.alpha) || spec.policy.alpha < 0) {
       return FieldError(at + ".policy.alpha", absl::StrFormat("must be >= 0, got %g", pc.alpha()));
@@ -143,6 +152,31 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
     }
     spec.policy.min_tries = pc.has_min_tries() ? pc.min_tries() : 0;
     spec.policy.seed = pc.has_seed() ? pc.seed() : 1;
+    const std::pair<const char*, std::pair<bool, double>> source_weights[] = {
+        {"thumbs_weight", {pc.has_thumbs_weight(), pc.thumbs_weight()}},
+        {"judge_weight", {pc.has_judge_weight(), pc.judge_weight()}}};
+    for (const auto& [name, value] : source_weights) {
+      if (value.first && !(Finite(value.second) && value.second >= 0)) {
+        return FieldError(absl::StrCat(at, ".policy.", name),
+                          absl::StrFormat("must be a finite number >= 0, got %g", value.second));
+      }
+    }
+    spec.quality_sources.thumbs = pc.has_thumbs_weight() ? pc.thumbs_weight() : 1.0;
+    spec.quality_sources.judge = pc.has_judge_weight() ? pc.judge_weight() : 1.0;
+
+    const v1::BudgetConfig& bc = rc.budget();
+    spec.spend.target_cost_per_request_usd = bc.target_cost_per_request_usd();
+    if (!(Finite(bc.target_cost_per_request_usd()) && bc.target_cost_per_request_usd() >= 0)) {
+      return FieldError(at + ".budget.target_cost_per_request_usd",
+                        absl::StrFormat("must be a finite number >= 0 (0: no target), got %g",
+                                        bc.target_cost_per_request_usd()));
+    }
+    spec.spend.learning_rate = bc.has_spend_learning_rate() ? bc.spend_learning_rate() : 0.05;
+    if (!(Finite(spec.spend.learning_rate) && spec.spend.learning_rate > 0)) {
+      return FieldError(at + ".budget.spend_learning_rate",
+                        absl::StrFormat("must be a finite number > 0, got %g",
+                                        bc.spend_learning_rate()));
+    }
 
     const v1::ObjectiveWeights& wc = rc.weights();
     const std::pair<const char*, std::pair<bool, double>> weights[] = {

@@ -22,7 +22,13 @@ RouteQuery ToRouteQuery(const v1::RouteRequest& request) {
 }
 
 const char* PolicyName(PolicyKind kind) {
-  return kind == PolicyKind::kThompson ? "thompson" : "linucb";
+  switch (kind) {
+    case PolicyKind::kLinUcb: return "linucb";
+    case PolicyKind::kThompson: return "thompson";
+    case PolicyKind::kEpsilonGreedy: return "epsilon_greedy";
+    case PolicyKind::kUniform: return "uniform";
+  }
+  return "unknown";
 }
 
 void ToRouteResponse(const RouteResult& result, absl::string_view policy_version,
@@ -89,6 +95,8 @@ void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info) {
   info->set_embedding_dim(stats.embedding_dim);
   info->set_decisions(stats.decisions);
   info->set_feedback_events(stats.feedback_events);
+  info->set_target_cost_per_request_usd(stats.spend_target_usd);
+  info->set_spend_multiplier(stats.spend_multiplier);
   info->set_joined_decisions(stats.joined_decisions);
   const RegretSnapshot& regret = stats.regret;
   info->set_realised_quality(regret.realised_quality);

@@ -137,7 +137,17 @@ Metrics::Metrics(prometheus::Registry& registry)
       exact_regret_events_(prometheus::BuildCounter()
                                .Name("router_exact_regret_events_total")
                                .Help("Feedback events that carried every arm's outcome")
-                               .Register(registry)) {
+                               .Register(registry)),
+      spend_multiplier_(prometheus::BuildGauge()
+                            .Name("router_spend_multiplier")
+                            .Help("Lagrange multiplier added to the cost weight to hold the "
+                                  "router's spend target (0 without a target)")
+                            .Register(registry)),
+      spend_target_(prometheus::BuildGauge()
+                        .Name("router_spend_target_usd")
+                        .Help("Configured mean cost per request the router steers toward, USD "
+                              "(0: none)")
+                        .Register(registry)) {
   const auto latency_buckets = ExponentialBuckets(10e-6, 2.0, 18);  // 10 µs .. 1.3 s
   for (int i = 0; i < kRpcCount; ++i) {
     rpc_latency_by_rpc_[i] =
@@ -157,6 +167,9 @@ void Metrics::AddRouter(const RouterStats& stats, double grid_intensity_g_per_kw
     series.feedback_signals[i] =
         &feedback_signals_.Add({{"router", stats.name}, {"signal", kSignals[i]}});
   }
+  series.spend_multiplier = &spend_multiplier_.Add(labels);
+  series.spend_multiplier->Set(stats.spend_multiplier);
+  spend_target_.Add(labels).Set(stats.spend_target_usd);
   series.grid_intensity_g_per_kwh = grid_intensity_g_per_kwh;
   series.joined = &joined_.Add(labels);
   series.pending = &pending_.Add(labels);
@@ -255,8 +268,9 @@ void Metrics::RecordFeedback(const Signals& signals, const FeedbackResult& resul
                           signals.cost_usd.has_value(),          signals.input_tokens.has_value(),
                           signals.output_tokens.has_value()};
   for (size_t i = 0; i < std::size(present); ++i) {
-    if (present[i]) router->second.feedback_signals[i]->Increment();
+    if (present[i]) series.feedback_signals[i]->Increment();
   }
+  series.spend_multiplier->Set(l.spend_multiplier);
   ArmSeries* arm = FindArm(l.router, l.arm);
   if (arm == nullptr) return;
   if (l.quality) {

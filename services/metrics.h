@@ -65,6 +65,7 @@ class Metrics {
     prometheus::Gauge* estimated_regret;
     prometheus::Counter* exact_regret;
     prometheus::Counter* exact_regret_events;
+    prometheus::Gauge* spend_multiplier;
   };
   ArmSeries& AddArmLocked(const std::string& router, const std::string& arm)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -97,6 +98,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& estimated_regret_;
   prometheus::Family<prometheus::Counter>& exact_regret_;
   prometheus::Family<prometheus::Counter>& exact_regret_events_;
+  prometheus::Family<prometheus::Gauge>& spend_multiplier_;
+  prometheus::Family<prometheus::Gauge>& spend_target_;
 
   std::array<prometheus::Histogram*, kRpcCount> rpc_latency_by_rpc_{};
   prometheus::Counter* feedback_applied_;

@@ -183,6 +183,10 @@ int Arms(const std::shared_ptr<grpc::Channel>& channel) {
     std::cout << absl::StrFormat("router %s  policy %s  d=%d  decisions %d  feedback %d\n",
                                  r.name(), r.policy(), r.feature_dim(), r.decisions(),
                                  r.feedback_events());
+    if (r.target_cost_per_request_usd() > 0) {
+      std::cout << absl::StrFormat("  spend target %.6f USD/request  multiplier %.4f\n",
+                                   r.target_cost_per_request_usd(), r.spend_multiplier());
+    }
     for (const v1::ArmInfo& a : r.arms()) PrintArm(a);
   }
   return 0;
