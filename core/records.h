@@ -23,6 +23,8 @@ struct Decision {
   double predicted_quality = 0;
   double predicted_cost_usd = 0;
   bool explored = false;
+  // An offline outcome brought in by Engine::Import: learned from, never counted as a decision.
+  bool imported = false;
 };
 
 enum class ThumbsSignal { kNone = 0, kUp = 1, kDown = 2 };

@@ -272,6 +272,12 @@ absl::StatusOr<RouteResult> Router::Decide(const RouteQuery& query, uint64_t see
   return result;
 }
 
+absl::StatusOr<std::vector<double>> Router::Featurize(const RouteQuery& query) const {
+  auto x = featurizer_.Featurize(query.embedding, query.text, query.attributes);
+  if (!x.ok()) return x.status();
+  return std::vector<double>(x->data(), x->data() + x->size());
+}
+
 double Router::ThompsonPropensity(const std::vector<Scored>& eligible, size_t chosen,
                                   double quality_weight, uint64_t seed) const {
   Rng rng(seed);

@@ -38,6 +38,9 @@ class Router {
   // allowed arm is active.
   [[nodiscard]] absl::StatusOr<RouteResult> Decide(const RouteQuery& query, uint64_t seed);
 
+  // The context vector Decide would use for this query (same validation of embedding / text).
+  [[nodiscard]] absl::StatusOr<std::vector<double>> Featurize(const RouteQuery& query) const;
+
   // Applies one feedback event's signals to the decided arm's models.
   // DataLoss if the decision does not fit this router (unknown arm, wrong feature length).
   [[nodiscard]] absl::StatusOr<LearnOutcome> Learn(const Decision& decision,

@@ -34,6 +34,7 @@ std::string EncodeDecision(const Decision& d) {
   r.set_predicted_quality(d.predicted_quality);
   r.set_predicted_cost_usd(d.predicted_cost_usd);
   r.set_explored(d.explored);
+  r.set_imported(d.imported);
   return r.SerializeAsString();
 }
 
@@ -51,6 +52,7 @@ absl::StatusOr<Decision> DecodeDecision(absl::string_view bytes) {
   d.predicted_quality = r->predicted_quality();
   d.predicted_cost_usd = r->predicted_cost_usd();
   d.explored = r->explored();
+  d.imported = r->imported();
   return d;
 }
 
