@@ -18,8 +18,9 @@ std::string NewDecisionId() {
 }
 
 std::string DescribeLayout(const RouterLayout& l) {
-  return absl::StrFormat("dim=%d embedding_dim=%d embedding_proj_dim=%d seed=%d", l.feature_dim,
-                         l.embedding_dim, l.embedding_proj_dim, l.seed);
+  return absl::StrFormat("dim=%d embedding_dim=%d embedding_proj_dim=%d seed=%d%s", l.feature_dim,
+                         l.embedding_dim, l.embedding_proj_dim, l.seed,
+                         l.text_features == 0 ? "" : " text_features=RICH");
 }
 
 }  // namespace

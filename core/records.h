@@ -71,11 +71,12 @@ struct RouterLayout {
   int embedding_dim = 0;
   int embedding_proj_dim = 0;
   uint64_t seed = 0;
+  int text_features = 0;  // FeatureSpec::TextFeatures
 
   bool operator==(const RouterLayout& o) const {
     return router == o.router && feature_dim == o.feature_dim &&
            embedding_dim == o.embedding_dim && embedding_proj_dim == o.embedding_proj_dim &&
-           seed == o.seed;
+           seed == o.seed && text_features == o.text_features;
   }
 };
 

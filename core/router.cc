@@ -99,7 +99,8 @@ std::unique_ptr<Router::Arm> Router::MakeArm(const ArmSpec& arm) const {
 
 RouterLayout Router::layout() const {
   return RouterLayout{spec_.name, spec_.features.dim, spec_.features.embedding_dim,
-                      spec_.features.embedding_proj_dim, spec_.features.seed};
+                      spec_.features.embedding_proj_dim, spec_.features.seed,
+                      static_cast<int>(spec_.features.text_features)};
 }
 
 bool Router::HasArm(absl::string_view id) const {

@@ -135,6 +135,7 @@ std::string EncodeLayout(const RouterLayout& l) {
   r.set_embedding_dim(l.embedding_dim);
   r.set_embedding_proj_dim(l.embedding_proj_dim);
   r.set_seed(l.seed);
+  r.set_text_features(l.text_features);
   return r.SerializeAsString();
 }
 
@@ -143,7 +144,8 @@ absl::StatusOr<RouterLayout> DecodeLayout(absl::string_view bytes) {
   if (!r.ok()) return r.status();
   return RouterLayout{r->router(), static_cast<int>(r->feature_dim()),
                       static_cast<int>(r->embedding_dim()),
-                      static_cast<int>(r->embedding_proj_dim()), r->seed()};
+                      static_cast<int>(r->embedding_proj_dim()), r->seed(),
+                      static_cast<int>(r->text_features())};
 }
 
 std::string EncodeSequence(uint64_t seq) {
