@@ -142,7 +142,13 @@ int main(int argc, char** argv) {
       "router-replay --data FILE [--split test --warm_split train] [--seeds 5] "
       "[--sweep 'cost_weight=0,0.2;policy=linucb,thompson'] [--out DIR]");
   absl::ParseCommandLine(argc, argv);
-  const std::string command = absl::StrJoin(argv, argv + argc, " ");
+  // As a shell command line: arguments with shell syntax in them are single-quoted.
+  const std::string command =
+      absl::StrJoin(argv, argv + argc, " ", [](std::string* out, const char* arg) {
+        const std::string a = arg;
+        const bool quote = a.find_first_of(" ;*?&|<>()$'\"") != std::string::npos;
+        absl::StrAppend(out, quote ? absl::StrCat("'", a, "'") : a);
+      });
   if (absl::GetFlag(FLAGS_data).empty()) return Fail("--data is required (see --help)");
 
   absl::StatusOr<rp::Dataset> data = rp::ReadDataset(absl::GetFlag(FLAGS_data));
