@@ -267,7 +267,7 @@ std::string RegretSvg(const Report& r, const std::vector<ConfigMean>& configs) {
     if (!c.trace_steps.empty()) n = std::max(n, c.trace_steps.back());
   }
   const int rows = static_cast<int>(configs.size());
-  const int height = 480 + 16 * std::max(0, rows - 8);
+  const int height = std::max(480, 430 + 16 * rows);  // room for one legend row per config
   std::string s = absl::StrFormat(
       "<svg xmlns='http://www.w3.org/2000/svg' width='1000' height='%d' "
       "font-family='sans-serif'>\n<rect width='1000' height='%d' fill='white'/>\n"
