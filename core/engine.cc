@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/stable_hash.h"
 #include "core/status_macros.h"
@@ -17,8 +18,9 @@ std::string NewDecisionId() {
 }
 
 std::string DescribeLayout(const RouterLayout& l) {
-  return absl::StrFormat("dim=%d embedding_dim=%d embedding_proj_dim=%d seed=%d", l.feature_dim,
-                         l.embedding_dim, l.embedding_proj_dim, l.seed);
+  return absl::StrFormat("dim=%d embedding_dim=%d embedding_proj_dim=%d seed=%d%s", l.feature_dim,
+                         l.embedding_dim, l.embedding_proj_dim, l.seed,
+                         l.text_features == 0 ? "" : " text_features=RICH");
 }
 
 }  // namespace
@@ -85,6 +87,7 @@ absl::Status Engine::Recover() {
     return ApplyArmChange(change);
   }));
   RETURN_IF_ERROR(store_->ForEachDecision([&](const Decision& d) -> absl::Status {
+    if (d.imported) return absl::OkStatus();  // warm-start outcome: learned, not a decision
     Router* router = FindRouter(d.router);
     if (router == nullptr) {
       ++recovery_.skipped;
@@ -109,6 +112,8 @@ absl::Status Engine::Recover() {
 absl::StatusOr<LearnOutcome> Engine::Apply(Router& router, const Decision& decision,
                                            const FeedbackEvent& event) {
   ASSIGN_OR_RETURN(LearnOutcome learned, router.Learn(decision, event.signals));
+  // Warm-start outcomes teach the models but were never decisions: no join, no regret.
+  if (decision.imported) return learned;
   Accounting& accounting = *accounting_.at(router.name());
   if (event.first_for_decision) accounting.joined_decisions.fetch_add(1);
   if (learned.quality) {
@@ -176,6 +181,76 @@ absl::StatusOr<FeedbackResult> Engine::Feedback(FeedbackEvent event) {
   ASSIGN_OR_RETURN(result.learned, Apply(*router, *decision, event));
   result.first_for_decision = event.first_for_decision;
   result.regret = accounting_.at(router->name())->regret.Snapshot();
+  return result;
+}
+
+absl::StatusOr<ImportResult> Engine::Import(const ImportItem& item) {
+  ASSIGN_OR_RETURN(Router * router, RequireRouter(item.router));
+  if (item.id.empty()) {
+    return absl::InvalidArgumentError(
+        "import item needs an id: (id, arm) is the idempotency key that makes re-imports safe");
+  }
+  if (item.outcomes.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("import item '%s' has no arm outcome", item.id));
+  }
+  for (const auto& [arm, signals] : item.outcomes) {
+    if (!router->HasArm(arm)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "import item '%s' has an outcome for arm '%s', which router '%s' does not have",
+          item.id, arm, item.router));
+    }
+    if (auto s = ValidateSignals(signals); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("import item '%s', arm '%s': %s", item.id, arm, s.message()));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<double> features, router->Featurize(item.query));
+
+  ImportResult result;
+  // One importer at a time, so the existence check below and the write that follows it cannot
+  // interleave with another import of the same id.
+  absl::MutexLock import_lock(&import_mu_);
+  for (const auto& [arm, signals] : item.outcomes) {
+    Decision d;
+    d.decision_id = absl::StrCat("import/", item.id, "/", arm);
+    d.router = item.router;
+    d.arm = arm;
+    d.propensity = 1.0;
+    d.features = features;
+    d.timestamp = clock_->Now();
+    d.request_id = item.id;
+    d.imported = true;
+    auto existing = store_->GetDecision(d.decision_id);
+    if (existing.ok()) {
+      // Imported before (or interrupted between the two writes): the stored features are what
+      // the log replays, so they must be these.
+      if (existing->router != d.router || existing->features != d.features) {
+        return absl::AlreadyExistsError(absl::StrFormat(
+            "import id '%s' was imported before with a different query or router; ids must be "
+            "unique within a dataset",
+            item.id));
+      }
+    } else if (absl::IsNotFound(existing.status())) {
+      RETURN_IF_ERROR(store_->PutDecision(d));
+    } else {
+      return existing.status();
+    }
+    FeedbackEvent event;
+    event.decision_id = d.decision_id;
+    event.feedback_id = d.decision_id;
+    event.source = "import";
+    event.signals = signals;
+    event.received = d.timestamp;
+    absl::MutexLock lock(&feedback_mu_);
+    ASSIGN_OR_RETURN(AppendOutcome outcome, store_->AppendFeedback(&event));
+    if (outcome == AppendOutcome::kDuplicate) {
+      ++result.duplicate;
+      continue;
+    }
+    RETURN_IF_ERROR(Apply(*router, d, event).status());
+    ++result.applied;
+  }
   return result;
 }
 

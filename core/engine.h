@@ -35,6 +35,19 @@ struct RecoveryStats {
   uint64_t skipped = 0;
 };
 
+// One query of an offline evaluation with the outcomes of several arms on it (warm start).
+struct ImportItem {
+  std::string router;
+  std::string id;    // stable within its dataset; (id, arm) is the idempotency key
+  RouteQuery query;  // only embedding, text and attributes are used
+  std::vector<std::pair<std::string, Signals>> outcomes;  // arm -> what it did
+};
+
+struct ImportResult {
+  int applied = 0;    // outcomes learned from
+  int duplicate = 0;  // outcomes imported before, not applied again
+};
+
 // The routers of one server, joined to the durable log: every decision is logged before it is
 // returned, every feedback event is logged (deduplicated by feedback_id) before it is learned
 // from, and the learned state is rebuilt from the log at start-up.
@@ -55,6 +68,16 @@ class Engine {
   // signals; NotFound for an unknown decision. A feedback_id seen before is not applied again
   // and reported as duplicate (OK).
   [[nodiscard]] absl::StatusOr<FeedbackResult> Feedback(FeedbackEvent event);
+
+  // Warm start from an offline evaluation: every listed arm learns its own outcome on the item's
+  // features, as if it had been routed there (full information). Each outcome is logged as a
+  // synthetic decision flagged `imported` plus a feedback event with feedback_id
+  // "import/<id>/<arm>", so recovery replays it like any feedback and a repeated import is
+  // deduplicated; imported decisions are not counted as decisions. The whole item is validated
+  // before anything is applied: NotFound for an unknown router, InvalidArgument for a missing id,
+  // no outcome, an unknown arm, a malformed query or out-of-range signals; AlreadyExists when the
+  // id was imported before with a different query.
+  [[nodiscard]] absl::StatusOr<ImportResult> Import(const ImportItem& item);
 
   std::vector<RouterStats> ListRouters() const;
   // quality_prior unset: the router's default prior. The change is logged before it is applied.
@@ -90,6 +113,7 @@ class Engine {
   // recovery by replay reproduce it exactly.
   absl::Mutex feedback_mu_;
   absl::Mutex admin_mu_;
+  absl::Mutex import_mu_;
   RecoveryStats recovery_;
 };
 

@@ -1,5 +1,6 @@
 #include "core/featurizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -59,10 +60,12 @@ void Featurizer::HashText(absl::string_view text, Eigen::Ref<Eigen::VectorXd> bl
     if (i + 1 < words.size()) AddHashed(absl::StrCat("b:", words[i], " ", words[i + 1]), 1.0, block);
   }
 
+  const bool rich = spec_.text_features == FeatureSpec::TextFeatures::kRich;
   const absl::string_view grams(lower.data(), std::min(lower.size(), kMaxCharGramBytes));
   for (size_t i = 0; i + 3 <= grams.size(); ++i) {
-    AddHashed(absl::StrCat("c:", grams.substr(i, 3)), 0.5, block);
+    AddHashed(absl::StrCat("c:", grams.substr(i, 3)), rich ? 0.25 : 0.5, block);
   }
+  if (rich) HashTemplate(text, lower, words, block);
 
   // Lexical markers: coarse signals of length and kind of task that survive hashing collisions.
   const int length_bucket = static_cast<int>(std::log2(1.0 + static_cast<double>(text.size())));
@@ -74,6 +77,42 @@ void Featurizer::HashText(absl::string_view text, Eigen::Ref<Eigen::VectorXd> bl
   if (lower.find_first_of("=^+*/") != std::string::npos ||
       lower.find("\\frac") != std::string::npos) {
     AddHashed("mark:math", 2.0, block);
+  }
+}
+
+void Featurizer::HashTemplate(absl::string_view text, absl::string_view lower,
+                              const std::vector<absl::string_view>& words,
+                              Eigen::Ref<Eigen::VectorXd> block) const {
+  // A query's first and last words name its template (benchmark, instruction style), which is
+  // most of what predicts which model answers it well.
+  std::string prefix;
+  for (size_t i = 0; i < std::min<size_t>(words.size(), 4); ++i) {
+    absl::StrAppend(&prefix, i > 0 ? " " : "", words[i]);
+    AddHashed(absl::StrCat("p", i + 1, ":", prefix), 1.5, block);
+  }
+  std::string suffix;
+  for (size_t i = 0; i < std::min<size_t>(words.size(), 3); ++i) {
+    suffix = absl::StrCat(words[words.size() - 1 - i], i > 0 ? " " : "", suffix);
+    AddHashed(absl::StrCat("s", i + 1, ":", suffix), 1.5, block);
+  }
+  for (size_t i = 0; i + 2 < words.size(); ++i) {
+    AddHashed(absl::StrCat("t:", words[i], " ", words[i + 1], " ", words[i + 2]), 0.5, block);
+  }
+  auto bucket = [](size_t n) { return static_cast<int>(std::log2(1.0 + static_cast<double>(n))); };
+  const size_t digits = std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  AddHashed(absl::StrFormat("digits:%d", bucket(digits)), 1.5, block);
+  AddHashed(absl::StrFormat("lines:%d", bucket(std::count(text.begin(), text.end(), '\n'))), 1.5,
+            block);
+  AddHashed(absl::StrFormat("questions:%d", bucket(std::count(text.begin(), text.end(), '?'))), 1.0,
+            block);
+  AddHashed(absl::StrFormat("words:%d", bucket(words.size())), 1.5, block);
+  const std::pair<const char*, const char*> markers[] = {
+      {"(a)", "mark:options"}, {"a)", "mark:options"},     {"options:", "mark:options"},
+      {"choices", "mark:options"}, {"return", "mark:code_return"}, {"def ", "mark:python"},
+      {"function", "mark:function"}, {"step by step", "mark:cot"}, {"answer:", "mark:answer"},
+      {"true or false", "mark:boolean"}, {"yes or no", "mark:boolean"}};
+  for (const auto& [needle, token] : markers) {
+    if (lower.find(needle) != absl::string_view::npos) AddHashed(token, 1.5, block);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "Eigen/Dense"
 #include "absl/status/statusor.h"
@@ -32,6 +33,10 @@ class Featurizer {
  private:
   void AddHashed(absl::string_view token, double weight, Eigen::Ref<Eigen::VectorXd> block) const;
   void HashText(absl::string_view text, Eigen::Ref<Eigen::VectorXd> block) const;
+  // FeatureSpec::TextFeatures::kRich only: template, shape and instruction features.
+  void HashTemplate(absl::string_view text, absl::string_view lower,
+                    const std::vector<absl::string_view>& words,
+                    Eigen::Ref<Eigen::VectorXd> block) const;
 
   FeatureSpec spec_;
   int hash_dim_;

@@ -23,6 +23,8 @@ struct Decision {
   double predicted_quality = 0;
   double predicted_cost_usd = 0;
   bool explored = false;
+  // An offline outcome brought in by Engine::Import: learned from, never counted as a decision.
+  bool imported = false;
 };
 
 enum class ThumbsSignal { kNone = 0, kUp = 1, kDown = 2 };
@@ -74,11 +76,12 @@ struct RouterLayout {
   int embedding_dim = 0;
   int embedding_proj_dim = 0;
   uint64_t seed = 0;
+  int text_features = 0;  // FeatureSpec::TextFeatures
 
   bool operator==(const RouterLayout& o) const {
     return router == o.router && feature_dim == o.feature_dim &&
            embedding_dim == o.embedding_dim && embedding_proj_dim == o.embedding_proj_dim &&
-           seed == o.seed;
+           seed == o.seed && text_features == o.text_features;
   }
 };
 

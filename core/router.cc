@@ -85,7 +85,8 @@ std::unique_ptr<ArmModel> Router::MakeArm(const ArmSpec& arm) const {
 
 RouterLayout Router::layout() const {
   return RouterLayout{spec_.name, spec_.features.dim, spec_.features.embedding_dim,
-                      spec_.features.embedding_proj_dim, spec_.features.seed};
+                      spec_.features.embedding_proj_dim, spec_.features.seed,
+                      static_cast<int>(spec_.features.text_features)};
 }
 
 bool Router::HasArm(absl::string_view id) const {
@@ -227,6 +228,12 @@ absl::StatusOr<RouteResult> Router::DecideFeatures(const Eigen::VectorXd& x,
   result.ranking.push_back(score_of(choice.index));
   for (size_t i : rest) result.ranking.push_back(score_of(i));
   return result;
+}
+
+absl::StatusOr<std::vector<double>> Router::Featurize(const RouteQuery& query) const {
+  auto x = featurizer_.Featurize(query.embedding, query.text, query.attributes);
+  if (!x.ok()) return x.status();
+  return std::vector<double>(x->data(), x->data() + x->size());
 }
 
 absl::StatusOr<LearnOutcome> Router::Learn(const Decision& decision, const Signals& signals) {

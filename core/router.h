@@ -50,6 +50,9 @@ class Router {
                                                            const RouteQuery& query,
                                                            uint64_t seed);
 
+  // The context vector Decide would use for this query (same validation of embedding / text).
+  [[nodiscard]] absl::StatusOr<std::vector<double>> Featurize(const RouteQuery& query) const;
+
   // Applies one feedback event's signals to the decided arm's models, and a realised cost to the
   // spend multiplier. DataLoss if the decision does not fit this router (unknown arm, wrong
   // feature length).

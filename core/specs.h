@@ -16,6 +16,8 @@ struct FeatureSpec {
   int embedding_dim = 0;       // expected request embedding length; 0 = none accepted
   int embedding_proj_dim = 0;  // slots after the bias given to the projected embedding
   uint64_t seed = 0;
+  enum class TextFeatures { kBasic = 0, kRich = 1 };
+  TextFeatures text_features = TextFeatures::kBasic;
 };
 
 // kEpsilonGreedy and kUniform are baselines for evaluation, not for production routing.

@@ -7,7 +7,8 @@
 
 namespace router::services {
 
-// router.v1.AdminService: router and arm statistics, runtime arm changes (logged durably).
+// router.v1.AdminService: router and arm statistics, runtime arm changes and warm-start imports
+// (all logged durably).
 class AdminService final : public v1::AdminService::CallbackService {
  public:
   AdminService(Engine* engine, Metrics* metrics) : engine_(engine), metrics_(metrics) {}
@@ -21,6 +22,8 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* SetArmState(grpc::CallbackServerContext* context,
                                         const v1::SetArmStateRequest* request,
                                         v1::SetArmStateResponse* response) override;
+  grpc::ServerReadReactor<v1::ImportOutcomesRequest>* ImportOutcomes(
+      grpc::CallbackServerContext* context, v1::ImportOutcomesSummary* summary) override;
 
  private:
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, Rpc rpc,

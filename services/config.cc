@@ -119,6 +119,9 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
                                         spec.features.dim - 1, spec.features.embedding_proj_dim));
     }
     spec.features.seed = fc.seed();
+    spec.features.text_features = fc.text_features() == v1::FeatureConfig::RICH
+                                      ? FeatureSpec::TextFeatures::kRich
+                                      : FeatureSpec::TextFeatures::kBasic;
 
     const v1::PolicyConfig& pc = rc.policy();
     switch (pc.kind()) {

@@ -73,6 +73,27 @@ FeedbackEvent ToFeedbackEvent(const v1::FeedbackRequest& request) {
   return e;
 }
 
+ImportItem ToImportItem(const v1::ImportOutcomesRequest& request) {
+  ImportItem item;
+  item.router = request.router();
+  item.id = request.id();
+  item.query.router = request.router();
+  item.query.text = request.text();
+  item.query.embedding.assign(request.embedding().begin(), request.embedding().end());
+  item.query.attributes.insert(request.attributes().begin(), request.attributes().end());
+  for (const v1::ArmOutcome& o : request.outcomes()) {
+    Signals s;
+    if (o.has_quality()) s.judge_score = o.quality();
+    if (o.has_cost_usd()) s.cost_usd = o.cost_usd();
+    if (o.has_input_tokens()) s.input_tokens = o.input_tokens();
+    if (o.has_output_tokens()) s.output_tokens = o.output_tokens();
+    if (o.has_latency_ms()) s.latency_ms = o.latency_ms();
+    if (o.has_energy_j()) s.energy_j = o.energy_j();
+    item.outcomes.emplace_back(o.arm(), s);
+  }
+  return item;
+}
+
 void ToArmInfo(const ArmStats& stats, v1::ArmInfo* info) {
   info->set_id(stats.spec.id);
   info->set_disabled(stats.spec.disabled);

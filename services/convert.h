@@ -4,6 +4,7 @@
 // router.v1 API messages <-> core structs, and absl::Status -> grpc::Status.
 
 #include "absl/status/status.h"
+#include "core/engine.h"
 #include "core/records.h"
 #include "core/route_types.h"
 #include "grpcpp/support/status.h"
@@ -16,6 +17,8 @@ void ToRouteResponse(const RouteResult& result, absl::string_view policy_version
                      v1::RouteResponse* response);
 
 FeedbackEvent ToFeedbackEvent(const v1::FeedbackRequest& request);
+
+ImportItem ToImportItem(const v1::ImportOutcomesRequest& request);
 
 void ToArmInfo(const ArmStats& stats, v1::ArmInfo* info);
 void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info);

@@ -32,6 +32,7 @@ const char* RpcName(Rpc rpc) {
     case Rpc::kListRouters: return "ListRouters";
     case Rpc::kAddArm: return "AddArm";
     case Rpc::kSetArmState: return "SetArmState";
+    case Rpc::kImportOutcomes: return "ImportOutcomes";
   }
   return "unknown";
 }

@@ -18,8 +18,16 @@
 
 namespace router::services {
 
-enum class Rpc { kRoute, kFeedback, kStreamFeedback, kListRouters, kAddArm, kSetArmState };
-inline constexpr int kRpcCount = 6;
+enum class Rpc {
+  kRoute,
+  kFeedback,
+  kStreamFeedback,
+  kListRouters,
+  kAddArm,
+  kSetArmState,
+  kImportOutcomes
+};
+inline constexpr int kRpcCount = 7;
 
 // Every routerd metric, registered on an injected registry (no globals). Per-arm series are
 // created when an arm appears and then found through a small map, never re-registered by

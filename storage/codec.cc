@@ -36,6 +36,7 @@ std::string EncodeDecision(const Decision& d) {
   r.set_predicted_quality(d.predicted_quality);
   r.set_predicted_cost_usd(d.predicted_cost_usd);
   r.set_explored(d.explored);
+  r.set_imported(d.imported);
   return r.SerializeAsString();
 }
 
@@ -53,6 +54,7 @@ absl::StatusOr<Decision> DecodeDecision(absl::string_view bytes) {
   d.predicted_quality = r->predicted_quality();
   d.predicted_cost_usd = r->predicted_cost_usd();
   d.explored = r->explored();
+  d.imported = r->imported();
   return d;
 }
 
@@ -141,6 +143,7 @@ std::string EncodeLayout(const RouterLayout& l) {
   r.set_embedding_dim(l.embedding_dim);
   r.set_embedding_proj_dim(l.embedding_proj_dim);
   r.set_seed(l.seed);
+  r.set_text_features(l.text_features);
   return r.SerializeAsString();
 }
 
@@ -149,7 +152,8 @@ absl::StatusOr<RouterLayout> DecodeLayout(absl::string_view bytes) {
   if (!r.ok()) return r.status();
   return RouterLayout{r->router(), static_cast<int>(r->feature_dim()),
                       static_cast<int>(r->embedding_dim()),
-                      static_cast<int>(r->embedding_proj_dim()), r->seed()};
+                      static_cast<int>(r->embedding_proj_dim()), r->seed(),
+                      static_cast<int>(r->text_features())};
 }
 
 std::string EncodeSequence(uint64_t seq) {

@@ -5,6 +5,7 @@
 //   routerctl arms                                  routers, arms and their statistics
 //   routerctl add-arm --arm NAME --input_price 1 --output_price 2
 //   routerctl disable-arm --arm NAME / enable-arm --arm NAME
+//   routerctl import FILE [--split train]           warm start from offline evaluations
 
 #include <cstdio>
 #include <iostream>
@@ -22,6 +23,8 @@
 #include "absl/strings/str_split.h"
 #include "grpcpp/grpcpp.h"
 #include "router/v1/router.grpc.pb.h"
+#include "tools/replay/dataset.h"
+#include "tools/replay/dataset_proto.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "routerd gRPC address");
 ABSL_FLAG(std::string, router, "default", "router name");
@@ -42,7 +45,8 @@ ABSL_FLAG(std::string, arm, "", "add-arm / disable-arm / enable-arm: arm id");
 ABSL_FLAG(double, input_price, 0, "add-arm: USD per 1M input tokens");
 ABSL_FLAG(double, output_price, 0, "add-arm: USD per 1M output tokens");
 ABSL_FLAG(std::string, quality_prior, "", "add-arm: prior mean quality in [0,1]");
-ABSL_FLAG(double, timeout_s, 10, "RPC deadline in seconds");
+ABSL_FLAG(std::string, split, "", "import: only the queries of this split (default: all)");
+ABSL_FLAG(double, timeout_s, 10, "RPC deadline in seconds (import: per 1000 items)");
 
 namespace {
 
@@ -230,17 +234,57 @@ int SetArmState(const std::shared_ptr<grpc::Channel>& channel, bool disabled) {
   return 0;
 }
 
+// Streams a dataset file (../shared/data/README.md format) to AdminService.ImportOutcomes.
+int Import(const std::shared_ptr<grpc::Channel>& channel, const std::string& path) {
+  absl::StatusOr<router::replay::Dataset> data = router::replay::ReadDataset(path);
+  if (!data.ok()) return Fail(std::string(data.status().message()));
+  const std::vector<int> indices = router::replay::SplitIndices(*data, absl::GetFlag(FLAGS_split));
+  if (indices.empty()) return Fail(absl::StrCat("no query of split '", absl::GetFlag(FLAGS_split),
+                                                "' in ", path));
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(
+                       absl::GetFlag(FLAGS_timeout_s) * 1000 * (1 + indices.size() / 1000))));
+  v1::ImportOutcomesSummary summary;
+  auto writer = stub->ImportOutcomes(&ctx, &summary);
+  for (int i : indices) {
+    if (!writer->Write(router::replay::ToImportRequest(*data, data->queries[i],
+                                                       absl::GetFlag(FLAGS_router)))) {
+      break;  // the server ended the call; Finish says why
+    }
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return RpcFail(status);
+  std::cout << absl::StrFormat(
+      "imported %d of %d queries into router '%s': %d arm outcomes applied, %d already imported, "
+      "%d queries rejected\n",
+      summary.items() - summary.rejected(), summary.items(), absl::GetFlag(FLAGS_router),
+      summary.observations(), summary.duplicate(), summary.rejected());
+  for (const std::string& e : summary.errors()) std::cout << "  rejected " << e << "\n";
+  if (data->clamped_qualities > 0) {
+    std::cout << "note: " << data->clamped_qualities
+              << " quality value(s) outside [0, 1] were clamped into it\n";
+  }
+  return summary.rejected() > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "routerctl COMMAND [flags]\n"
-      "commands: route, feedback, arms, add-arm, disable-arm, enable-arm\n"
+      "commands: route, feedback, arms, add-arm, disable-arm, enable-arm, import FILE\n"
       "example: routerctl route --text \"hello\"");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() == 3 && std::string(args[1]) == "import") {
+    return Import(grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials()),
+                  args[2]);
+  }
   if (args.size() != 2) {
     return Fail("expected exactly one command: route, feedback, arms, add-arm, disable-arm, "
-                "enable-arm (see --help)");
+                "enable-arm, import FILE (see --help)");
   }
   const std::string command = args[1];
   auto channel =
@@ -251,5 +295,6 @@ int main(int argc, char** argv) {
   if (command == "add-arm") return AddArm(channel);
   if (command == "disable-arm") return SetArmState(channel, true);
   if (command == "enable-arm") return SetArmState(channel, false);
+  if (command == "import") return Fail("import needs the dataset file: routerctl import FILE");
   return Fail(absl::StrCat("unknown command '", command, "'"));
 }

@@ -1,5 +1,6 @@
 #include "core/featurizer.h"
 
+#include <iostream>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -65,6 +66,40 @@ TEST(FeaturizerTest, RejectsBadInput) {
   text_only.embedding_proj_dim = 0;
   EXPECT_EQ(Featurizer(text_only).Featurize(std::vector<float>{1}, "", {}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+double Cosine(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  const Eigen::VectorXd ta = a.tail(a.size() - 1), tb = b.tail(b.size() - 1);
+  return ta.dot(tb) / (ta.norm() * tb.norm());
+}
+
+TEST(FeaturizerTest, RichTextFeaturesBringQueriesOfOneTemplateTogether) {
+  FeatureSpec basic;
+  basic.dim = 256;
+  basic.seed = 3;
+  FeatureSpec rich = basic;
+  rich.text_features = FeatureSpec::TextFeatures::kRich;
+  const std::string a =
+      "Write a function to find the minimum cost path to reach (m, n) from (0, 0) for the given "
+      "cost matrix";
+  const std::string b = "Write a function to check whether the given string is a palindrome";
+  const std::string other = "when did the treaty of versailles come into force";
+  auto basic_a = Featurizer(basic).Featurize({}, a, {});
+  auto basic_b = Featurizer(basic).Featurize({}, b, {});
+  auto rich_a = Featurizer(rich).Featurize({}, a, {});
+  auto rich_b = Featurizer(rich).Featurize({}, b, {});
+  auto basic_other = Featurizer(basic).Featurize({}, other, {});
+  auto rich_other = Featurizer(rich).Featurize({}, other, {});
+  ASSERT_TRUE(basic_a.ok() && basic_b.ok() && basic_other.ok() && rich_a.ok() && rich_b.ok() &&
+              rich_other.ok());
+  EXPECT_NE(*basic_a, *rich_a);  // the option changes the vector; the default stays BASIC
+  // Same template vs another template: the gap widens (shared character 3-grams of unrelated
+  // English text weigh less, the shared prefix weighs more).
+  const double basic_gap = Cosine(*basic_a, *basic_b) - Cosine(*basic_a, *basic_other);
+  const double rich_gap = Cosine(*rich_a, *rich_b) - Cosine(*rich_a, *rich_other);
+  std::cout << "template gap: basic " << basic_gap << ", rich " << rich_gap << std::endl;
+  EXPECT_GT(rich_gap, basic_gap);
+  EXPECT_NEAR(rich_a->tail(255).norm(), 1.0, 1e-12);
 }
 
 }  // namespace

@@ -132,5 +132,20 @@ TEST(RestartTest, ChangedFeatureLayoutRefusesToStart) {
   EXPECT_NE(server.status().message().find("dim=48"), std::string::npos) << server.status();
 }
 
+TEST(RestartTest, ChangedTextFeaturesRefuseToStart) {
+  TempDir dir;
+  {
+    auto server = TestServer::Start(Config(), dir.path());
+    ASSERT_NE(server, nullptr);
+  }
+  v1::ServerConfig changed = Config();
+  changed.mutable_routers(0)->mutable_features()->set_text_features(v1::FeatureConfig::RICH);
+  auto server = TestServer::StartOrStatus(changed, dir.path());
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(server.status().message().find("text_features=RICH"), std::string::npos)
+      << server.status();
+}
+
 }  // namespace
 }  // namespace router
