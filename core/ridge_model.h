@@ -4,6 +4,8 @@
 #include <cstdint>
 
 #include "Eigen/Dense"
+#include "absl/status/status.h"
+#include "core/model_state.h"
 
 namespace router {
 
@@ -32,6 +34,14 @@ class RidgeModel {
   const Eigen::VectorXd& theta() const { return theta_; }
   // The full symmetric A⁻¹ (only its lower triangle is stored up to date).
   Eigen::MatrixXd AInverse() const { return a_inv_.selfadjointView<Eigen::Lower>(); }
+
+  // Checkpoints (ridge_model_state.cc). ImportState(ExportState()) on a model built with the same
+  // prior mean and lambda gives a model that predicts and updates bit-identically.
+  RidgeState ExportState() const;
+  // Replaces the learned state. FailedPrecondition if `state` was learned with another prior mean
+  // or lambda (the configuration changed); DataLoss if it is malformed: wrong sizes, non-finite
+  // values, A⁻¹ (or A) not positive definite. On error the model is unchanged.
+  [[nodiscard]] absl::Status ImportState(const RidgeState& state);
 
  private:
   void RestorePrior();

@@ -423,4 +423,98 @@ RouterStats Router::Stats() const {
   return s;
 }
 
+// ---- Checkpoints ----------------------------------------------------------------------------
+
+RouterState Router::ExportState() const {
+  absl::MutexLock lock(&mu_);
+  RouterState s;
+  s.router = spec_.name;
+  s.gamma = spec_.policy.gamma;
+  s.decisions = decisions_;
+  s.feedback_events = feedback_events_;
+  for (const auto& arm : arms_) {
+    ArmState a;
+    a.arm = arm->spec.id;
+    a.input_price_per_mtok = arm->spec.input_price_per_mtok;
+    a.output_price_per_mtok = arm->spec.output_price_per_mtok;
+    a.decisions = arm->decisions;
+    a.quality_observations = arm->quality_observations;
+    a.quality_sum = arm->quality_sum;
+    a.cost_observations = arm->cost_observations;
+    a.cost_sum_usd = arm->cost_sum_usd;
+    a.latency_observations = arm->latency_observations;
+    a.latency_sum_ms = arm->latency_sum_ms;
+    a.energy_observations = arm->energy_observations;
+    a.energy_sum_j = arm->energy_sum_j;
+    a.quality = arm->quality.ExportState();
+    a.cost = arm->cost.ExportState();
+    a.latency = arm->latency.ExportState();
+    a.energy = arm->energy.ExportState();
+    s.arms.push_back(std::move(a));
+  }
+  return s;
+}
+
+absl::Status Router::ImportState(const RouterState& s, ImportScope scope) {
+  absl::MutexLock lock(&mu_);
+  if (s.router != spec_.name) {
+    return absl::DataLossError(absl::StrFormat(
+        "state of router '%s' was offered to router '%s'", s.router, spec_.name));
+  }
+  const bool everything = scope == ImportScope::kEverything;
+  if (everything && s.gamma != spec_.policy.gamma) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "router '%s': state was learned with gamma %g, the config now gives %g", spec_.name,
+        s.gamma, spec_.policy.gamma));
+  }
+  // Validate into copies first, so that an error leaves the router as it was.
+  std::vector<std::pair<Arm*, Arm>> staged;
+  for (const ArmState& a : s.arms) {
+    Arm* arm = FindArm(a.arm);
+    if (arm == nullptr) {
+      return absl::DataLossError(absl::StrFormat(
+          "router '%s': the stored state has arm '%s', which is neither in the config nor added "
+          "at run time. Put the arm back in the config (disabled: true keeps it out of routing)",
+          spec_.name, a.arm));
+    }
+    Arm copy = *arm;
+    copy.decisions = a.decisions;
+    if (everything) {
+      if (a.input_price_per_mtok != arm->spec.input_price_per_mtok ||
+          a.output_price_per_mtok != arm->spec.output_price_per_mtok) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "router '%s', arm '%s': state was learned with prices %g/%g per Mtok, the config now "
+            "gives %g/%g",
+            spec_.name, a.arm, a.input_price_per_mtok, a.output_price_per_mtok,
+            arm->spec.input_price_per_mtok, arm->spec.output_price_per_mtok));
+      }
+      const std::pair<const char*, std::pair<RidgeModel*, const RidgeState*>> models[] = {
+          {"quality", {&copy.quality, &a.quality}},
+          {"cost", {&copy.cost, &a.cost}},
+          {"latency", {&copy.latency, &a.latency}},
+          {"energy", {&copy.energy, &a.energy}}};
+      for (const auto& [objective, m] : models) {
+        if (absl::Status st = m.first->ImportState(*m.second); !st.ok()) {
+          return absl::Status(st.code(),
+                              absl::StrFormat("router '%s', arm '%s', %s model: %s", spec_.name,
+                                              a.arm, objective, st.message()));
+        }
+      }
+      copy.quality_observations = a.quality_observations;
+      copy.quality_sum = a.quality_sum;
+      copy.cost_observations = a.cost_observations;
+      copy.cost_sum_usd = a.cost_sum_usd;
+      copy.latency_observations = a.latency_observations;
+      copy.latency_sum_ms = a.latency_sum_ms;
+      copy.energy_observations = a.energy_observations;
+      copy.energy_sum_j = a.energy_sum_j;
+    }
+    staged.emplace_back(arm, std::move(copy));
+  }
+  for (auto& [arm, copy] : staged) *arm = std::move(copy);
+  decisions_ = s.decisions;
+  if (everything) feedback_events_ = s.feedback_events;
+  return absl::OkStatus();
+}
+
 }  // namespace router
