@@ -34,6 +34,9 @@ std::string EncodeDecision(const Decision& d) {
   r.set_predicted_quality(d.predicted_quality);
   r.set_predicted_cost_usd(d.predicted_cost_usd);
   r.set_explored(d.explored);
+  r.set_sequence(d.sequence);
+  r.set_feedback_events(d.feedback_events);
+  r.set_quality_signals(d.quality_signals);
   return r.SerializeAsString();
 }
 
@@ -51,6 +54,9 @@ absl::StatusOr<Decision> DecodeDecision(absl::string_view bytes) {
   d.predicted_quality = r->predicted_quality();
   d.predicted_cost_usd = r->predicted_cost_usd();
   d.explored = r->explored();
+  d.sequence = r->sequence();
+  d.feedback_events = r->feedback_events();
+  d.quality_signals = r->quality_signals();
   return d;
 }
 
@@ -70,6 +76,9 @@ std::string EncodeFeedback(const FeedbackEvent& e) {
   if (in.cost_usd) s->set_cost_usd(*in.cost_usd);
   if (in.input_tokens) s->set_input_tokens(*in.input_tokens);
   if (in.output_tokens) s->set_output_tokens(*in.output_tokens);
+  r.set_router(e.router);
+  r.set_arm(e.arm);
+  r.mutable_features()->Assign(e.features.begin(), e.features.end());
   return r.SerializeAsString();
 }
 
@@ -94,6 +103,9 @@ absl::StatusOr<FeedbackEvent> DecodeFeedback(absl::string_view bytes) {
   if (s.has_cost_usd()) out.cost_usd = s.cost_usd();
   if (s.has_input_tokens()) out.input_tokens = s.input_tokens();
   if (s.has_output_tokens()) out.output_tokens = s.output_tokens();
+  e.router = r->router();
+  e.arm = r->arm();
+  e.features.assign(r->features().begin(), r->features().end());
   return e;
 }
 
@@ -142,6 +154,27 @@ absl::StatusOr<RouterLayout> DecodeLayout(absl::string_view bytes) {
   return RouterLayout{r->router(), static_cast<int>(r->feature_dim()),
                       static_cast<int>(r->embedding_dim()),
                       static_cast<int>(r->embedding_proj_dim()), r->seed()};
+}
+
+std::string EncodeDecisionLog(const Decision& d) {
+  pb::DecisionLogRecord r;
+  r.set_decision_id(d.decision_id);
+  r.set_router(d.router);
+  r.set_arm(d.arm);
+  r.set_timestamp_ms(ToMillis(d.timestamp));
+  return r.SerializeAsString();
+}
+
+absl::StatusOr<Decision> DecodeDecisionLog(absl::string_view key, absl::string_view bytes) {
+  auto r = Parse<pb::DecisionLogRecord>(bytes, "decision log");
+  if (!r.ok()) return r.status();
+  Decision d;
+  d.decision_id = r->decision_id();
+  d.router = r->router();
+  d.arm = r->arm();
+  d.timestamp = FromMillis(r->timestamp_ms());
+  d.sequence = DecodeSequence(key);
+  return d;
 }
 
 std::string EncodeSequence(uint64_t seq) {
