@@ -4,6 +4,7 @@
 // router.v1 API messages <-> core structs, and absl::Status -> grpc::Status.
 
 #include "absl/status/status.h"
+#include "core/model_state.h"
 #include "core/records.h"
 #include "core/route_types.h"
 #include "grpcpp/support/status.h"
@@ -19,6 +20,8 @@ FeedbackEvent ToFeedbackEvent(const v1::FeedbackRequest& request);
 
 void ToArmInfo(const ArmStats& stats, v1::ArmInfo* info);
 void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info);
+// θ and A⁻¹ of every arm and objective (AdminService.GetModel).
+void ToModelResponse(const RouterState& state, v1::GetModelResponse* response);
 
 const char* PolicyName(PolicyKind kind);
 

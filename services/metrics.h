@@ -18,8 +18,17 @@
 
 namespace router::services {
 
-enum class Rpc { kRoute, kFeedback, kStreamFeedback, kListRouters, kAddArm, kSetArmState };
-inline constexpr int kRpcCount = 6;
+enum class Rpc {
+  kRoute,
+  kFeedback,
+  kStreamFeedback,
+  kListRouters,
+  kAddArm,
+  kSetArmState,
+  kGetModel,
+  kBackup
+};
+inline constexpr int kRpcCount = 8;
 
 // Every routerd metric, registered on an injected registry (no globals). Per-arm series are
 // created when an arm appears and then found through a small map, never re-registered by
@@ -36,6 +45,8 @@ class Metrics {
   void RecordFeedback(const Signals& signals, const FeedbackResult& result);
   // A feedback event that was not applied: why, by status code.
   void RecordFeedbackRejected(absl::StatusCode code);
+  // A feedback event refused because its decision had expired (outcome="expired").
+  void RecordFeedbackExpired();
   void RecordRpc(Rpc rpc, absl::StatusCode code, absl::Duration elapsed);
 
  private:
@@ -72,6 +83,7 @@ class Metrics {
   std::array<prometheus::Histogram*, kRpcCount> rpc_latency_by_rpc_{};
   prometheus::Counter* feedback_applied_;
   prometheus::Counter* feedback_duplicate_;
+  prometheus::Counter* feedback_expired_;
   prometheus::Histogram* join_lag_seconds_;
 
   absl::Mutex mu_;

@@ -5,8 +5,11 @@
 //   routerctl arms                                  routers, arms and their statistics
 //   routerctl add-arm --arm NAME --input_price 1 --output_price 2
 //   routerctl disable-arm --arm NAME / enable-arm --arm NAME
+//   routerctl model                                 learned θ per arm and objective
+//   routerctl backup DIR                            consistent copy of the server's store
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -226,17 +229,60 @@ int SetArmState(const std::shared_ptr<grpc::Channel>& channel, bool disabled) {
   return 0;
 }
 
+int Model(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::GetModelRequest request;
+  request.set_router(absl::GetFlag(FLAGS_router));
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::GetModelResponse response;
+  grpc::Status status = stub->GetModel(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << absl::StrFormat("router %s  after event %d  decisions %d  feedback %d\n",
+                               response.router(), response.last_event_sequence(),
+                               response.decisions(), response.feedback_events());
+  for (const v1::ArmModel& arm : response.arms()) {
+    std::cout << absl::StrFormat("  %s  decisions %d\n", arm.arm(), arm.decisions());
+    for (const v1::ObjectiveModel& m : arm.objectives()) {
+      // θ[0] is the bias weight: the prediction for an all-zero context.
+      std::cout << absl::StrFormat("    %-8s n=%-8d theta[0] %.6g  A^-1[0,0] %.6g\n",
+                                   m.objective(), m.observations(),
+                                   m.theta().empty() ? 0.0 : m.theta(0),
+                                   m.a_inv_lower().empty() ? 0.0 : m.a_inv_lower(0));
+    }
+  }
+  return 0;
+}
+
+int Backup(const std::shared_ptr<grpc::Channel>& channel, const std::string& dir) {
+  v1::BackupRequest request;
+  // The server resolves the path on its own machine; make a relative one mean "from here".
+  request.set_dir(std::filesystem::absolute(dir).lexically_normal().string());
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::BackupResponse response;
+  grpc::Status status = stub->Backup(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << "backup written to " << response.dir() << " (feedback events up to "
+            << response.last_event_sequence() << ")\n"
+            << "restore: routerd --data_dir " << response.dir() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "routerctl COMMAND [flags]\n"
-      "commands: route, feedback, arms, add-arm, disable-arm, enable-arm\n"
+      "commands: route, feedback, arms, add-arm, disable-arm, enable-arm, model, backup DIR\n"
       "example: routerctl route --text \"hello\"");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2) {
+  const bool backup = args.size() >= 2 && std::string(args[1]) == "backup";
+  if (backup && args.size() != 3) return Fail("usage: routerctl backup DIR (DIR must not exist)");
+  if (!backup && args.size() != 2) {
     return Fail("expected exactly one command: route, feedback, arms, add-arm, disable-arm, "
-                "enable-arm (see --help)");
+                "enable-arm, model, backup DIR (see --help)");
   }
   const std::string command = args[1];
   auto channel =
@@ -247,5 +293,7 @@ int main(int argc, char** argv) {
   if (command == "add-arm") return AddArm(channel);
   if (command == "disable-arm") return SetArmState(channel, true);
   if (command == "enable-arm") return SetArmState(channel, false);
+  if (command == "model") return Model(channel);
+  if (command == "backup") return Backup(channel, args[2]);
   return Fail(absl::StrCat("unknown command '", command, "'"));
 }
