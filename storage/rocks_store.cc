@@ -18,6 +18,9 @@ namespace {
 constexpr char kSchemaKey[] = "schema_version";
 constexpr char kLayoutPrefix[] = "layout/";
 constexpr char kArmChangePrefix[] = "arm_change/";
+// The last decision sequence expiry has deleted through: with every decision expired the log is
+// empty, and this keeps new decisions from reusing old sequences.
+constexpr char kExpiredThroughKey[] = "decisions_expired_through";
 constexpr char kCheckpointHeaderKey[] = "header";
 constexpr char kRouterCheckpointPrefix[] = "router/";
 
@@ -195,7 +198,11 @@ absl::Status RocksStore::InitMeta() {
   ASSIGN_OR_RETURN(last_event_seq_, LastSequence(ColumnFamily::kEvents, ""));
   ASSIGN_OR_RETURN(last_arm_change_seq_, LastSequence(ColumnFamily::kMeta, kArmChangePrefix));
   ASSIGN_OR_RETURN(const uint64_t last_decision, LastSequence(ColumnFamily::kDecisionLog, ""));
-  last_decision_seq_.store(last_decision);
+  std::string expired;
+  s = db_->Get(rocksdb::ReadOptions(), cf(ColumnFamily::kMeta), kExpiredThroughKey, &expired);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the expiry mark");
+  expired_through_ = s.ok() ? DecodeSequence(expired) : 0;
+  last_decision_seq_.store(std::max(last_decision, expired_through_));
   return absl::OkStatus();
 }
 
@@ -370,8 +377,12 @@ absl::Status RocksStore::DeleteDecisions(const std::vector<Decision>& decisions)
     through = std::max(through, d.sequence);
   }
   absl::MutexLock lock(&append_mu_);
+  through = std::max(expired_through_, through);
+  RETURN_IF_ERROR(FromRocks(
+      batch.Put(cf(ColumnFamily::kMeta), kExpiredThroughKey, EncodeSequence(through)),
+      "batching the expiry mark"));
   RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "deleting expired decisions"));
-  expired_through_ = std::max(expired_through_, through);
+  expired_through_ = through;
   return absl::OkStatus();
 }
 

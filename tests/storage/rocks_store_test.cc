@@ -236,6 +236,23 @@ TEST(RocksStoreTest, ExpiredDecisionsAreListedOldestFirstAndDeleted) {
   EXPECT_EQ(logged, 2);
 }
 
+TEST(RocksStoreTest, SequencesAreNotReusedAfterEveryDecisionExpired) {
+  testing::TempDir dir;
+  {
+    auto store = RocksStore::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    for (const char* id : {"x", "y"}) ASSERT_TRUE((*store)->PutDecision(MakeDecision(id)).ok());
+    auto all = (*store)->ExpiredDecisions(absl::InfiniteFuture(), 100, 10);
+    ASSERT_EQ(all->size(), 2u);
+    ASSERT_TRUE((*store)->DeleteDecisions(*all).ok());
+  }
+  auto store = RocksStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->LastDecisionSequence(), 2u);
+  ASSERT_TRUE((*store)->PutDecision(MakeDecision("z")).ok());
+  EXPECT_EQ((*store)->GetDecision("z")->sequence, 3u);
+}
+
 TEST(RocksStoreTest, CheckpointsRoundTripExactly) {
   testing::TempDir dir;
   EngineCheckpoint c;
