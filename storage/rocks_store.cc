@@ -103,6 +103,12 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   }
   std::unique_ptr<RocksStore> store(
       new RocksStore(std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options, dir));
+  if (existed && options.verify_checksums) {
+    if (auto v = store->db_->VerifyChecksum(); !v.ok()) {
+      return absl::DataLossError(absl::StrCat("the store in ", dir, " fails its checksums: ",
+                                              v.ToString(), ". ", RecoveryHint(dir)));
+    }
+  }
   RETURN_IF_ERROR(store->InitMeta());
   if (store->sync_) store->syncer_ = std::thread([s = store.get()] { s->SyncLoop(); });
   return store;

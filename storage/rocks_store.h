@@ -32,6 +32,9 @@ struct StoreOptions {
   // wait (WhenDurable) for an fsync of the WAL done by the store's syncer thread, one fsync for
   // every write that came in meanwhile (group commit); request threads never fsync.
   bool sync = false;
+  // Read every SST block once at open to check its checksum, so a damaged file stops start-up
+  // instead of failing the first request that reads it. Costs a full read of the store.
+  bool verify_checksums = true;
 };
 
 // EventStore on RocksDB. Every write goes through the WAL before it returns; multi-key steps are
