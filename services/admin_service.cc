@@ -108,9 +108,12 @@ grpc::ServerUnaryReactor* AdminService::Backup(grpc::CallbackServerContext* cont
       response->set_last_event_sequence(*sequence);
     }
     metrics_->RecordRpc(Rpc::kBackup, sequence.status().code(), absl::Now() - start);
+    {
+      // Before replying, so that a client's next backup is not refused as concurrent.
+      absl::MutexLock done(&backup_mu_);
+      backup_running_ = false;
+    }
     reactor->Finish(ToGrpcStatus(sequence.status()));
-    absl::MutexLock done(&backup_mu_);
-    backup_running_ = false;
   });
   return reactor;
 }
