@@ -91,6 +91,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::vector<RouterS
     }
     engine->routers_[spec.name] = std::move(router);
   }
+  ASSIGN_OR_RETURN(engine->first_start_, store->FirstStart(clock->Now()));
   RETURN_IF_ERROR(engine->Recover());
   return engine;
 }
@@ -267,7 +268,9 @@ absl::StatusOr<FeedbackResult> Engine::Feedback(FeedbackEvent event) {
   auto decision = store_->GetDecision(event.decision_id);
   if (absl::IsNotFound(decision.status())) {
     const std::optional<absl::Time> made = DecisionIdTime(event.decision_id);
-    if (made && now - *made > options_.decision_ttl) return expired(*made);
+    if (made && *made >= first_start_ && now - *made > options_.decision_ttl) {
+      return expired(*made);
+    }
     return absl::NotFoundError(
         absl::StrFormat("decision '%s' not found (unknown id)", event.decision_id));
   }

@@ -158,6 +158,7 @@ class Engine {
   uint64_t checkpoint_decision_sequence_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
   absl::Time checkpoint_time_ ABSL_GUARDED_BY(checkpoint_mu_);
   absl::Mutex sweep_mu_;  // one sweep at a time
+  absl::Time first_start_;  // ids dated before it were never issued by this store
   RecoveryStats recovery_;
 };
 

@@ -84,6 +84,10 @@ class EventStore {
   // store's own thread, so callers never wait for a disk). `done` gets the fsync's error, if any.
   virtual void WhenDurable(std::function<void(absl::Status)> done) { done(absl::OkStatus()); }
 
+  // The `now` of the first call ever made on this store (recorded then). Decision ids dated
+  // before it were never issued here.
+  virtual absl::StatusOr<absl::Time> FirstStart(absl::Time now) = 0;
+
   virtual absl::StatusOr<std::optional<RouterLayout>> GetRouterLayout(
       absl::string_view router) = 0;
   virtual absl::Status PutRouterLayout(const RouterLayout& layout) = 0;

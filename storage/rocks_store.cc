@@ -21,6 +21,7 @@ constexpr char kArmChangePrefix[] = "arm_change/";
 // The last decision sequence expiry has deleted through: with every decision expired the log is
 // empty, and this keeps new decisions from reusing old sequences.
 constexpr char kExpiredThroughKey[] = "decisions_expired_through";
+constexpr char kFirstStartKey[] = "first_start_ms";
 constexpr char kCheckpointHeaderKey[] = "header";
 constexpr char kRouterCheckpointPrefix[] = "router/";
 
@@ -469,6 +470,24 @@ absl::Status RocksStore::ForEachArmChange(
     RETURN_IF_ERROR(fn(c));
   }
   return FromRocks(it->status(), "scanning arm changes");
+}
+
+absl::StatusOr<absl::Time> RocksStore::FirstStart(absl::Time now) {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), cf(ColumnFamily::kMeta), kFirstStartKey, &value);
+  if (s.ok()) {
+    int64_t ms = 0;
+    if (!absl::SimpleAtoi(value, &ms)) {
+      return absl::DataLossError(absl::StrCat("stored first start time '", value,
+                                              "' is not a number"));
+    }
+    return absl::FromUnixMillis(ms);
+  }
+  if (!s.IsNotFound()) return FromRocks(s, "reading the first start time");
+  RETURN_IF_ERROR(FromRocks(db_->Put(rare_write_options_, cf(ColumnFamily::kMeta),
+                                     kFirstStartKey, absl::StrCat(absl::ToUnixMillis(now))),
+                            "recording the first start time"));
+  return now;
 }
 
 absl::StatusOr<std::optional<RouterLayout>> RocksStore::GetRouterLayout(absl::string_view router) {

@@ -63,6 +63,7 @@ class RocksStore final : public EventStore {
       const std::function<absl::Status(const FeedbackEvent&)>& fn) override;
   absl::Status ForEachArmChange(
       const std::function<absl::Status(const ArmChange&)>& fn) override;
+  absl::StatusOr<absl::Time> FirstStart(absl::Time now) override;
   absl::StatusOr<std::optional<RouterLayout>> GetRouterLayout(absl::string_view router) override;
   absl::Status PutRouterLayout(const RouterLayout& layout) override;
   absl::Status ForEachDecisionAfter(
