@@ -5,6 +5,8 @@
 
 #include "Eigen/Dense"
 #include "core/records.h"
+#include "absl/status/status.h"
+#include "core/model_state.h"
 #include "core/ridge_model.h"
 #include "core/route_types.h"
 #include "core/specs.h"
@@ -47,6 +49,13 @@ class ArmModel {
                               LearnOutcome* out);
 
   ArmStats Stats() const;
+
+  // Checkpoints (arm_model_state.cc). The exported state restores the arm bit for bit.
+  ArmState ExportState() const;
+  // Restores the decision count, and with `everything` also the models and counters.
+  // FailedPrecondition when the state was learned under other prices or priors (replay the log
+  // instead); DataLoss when it is malformed. On error the arm is unchanged.
+  [[nodiscard]] absl::Status ImportState(const ArmState& state, bool everything);
 
  private:
   ArmStats stats_;  // spec and counters; prior_quality is filled in by Stats()

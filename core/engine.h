@@ -29,10 +29,18 @@ struct FeedbackResult {
 
 struct RecoveryStats {
   uint64_t arm_changes = 0;
+  // Decisions counted and feedback events replayed from the logs: those after the checkpoint
+  // (all of them without one).
   uint64_t decisions = 0;
   uint64_t feedback_events = 0;
   // Logged records whose router is no longer configured: kept on disk, not applied.
   uint64_t skipped = 0;
+  // The checkpoint recovery started from (0: none), and how many routers it restored. A router
+  // whose configuration changed under its checkpoint keeps its decision counts from it but
+  // rebuilds its models by replaying the whole log; `notes` says which and why.
+  uint64_t checkpoint_event_sequence = 0;
+  uint64_t routers_from_checkpoint = 0;
+  std::vector<std::string> notes;
 };
 
 // One query of an offline evaluation with the outcomes of several arms on it (warm start).
@@ -48,25 +56,54 @@ struct ImportResult {
   int duplicate = 0;  // outcomes imported before, not applied again
 };
 
+struct DurabilityOptions {
+  // Decisions older than this are refused feedback (FailedPrecondition, "expired") and deleted
+  // by SweepExpired.
+  absl::Duration decision_ttl = absl::Hours(24 * 7);
+  // CheckpointDue after this many applied feedback events (0: never by count)...
+  uint64_t checkpoint_every_events = 10000;
+  // ...or this long after the last checkpoint if anything changed (zero: never by time).
+  absl::Duration checkpoint_every = absl::Minutes(5);
+  // Rebuild learned state by replaying the whole log instead of loading checkpoints (routerd
+  // --rebuild_state): the way out when a checkpoint fails its start-up checks.
+  bool ignore_checkpoints = false;
+};
+
+struct SweepStats {
+  uint64_t expired = 0;          // decisions deleted
+  uint64_t default_rewards = 0;  // default rewards learned for decisions that got no quality
+};
+
+// Feedback for an expired decision is refused with FailedPrecondition carrying this payload
+// (see IsDecisionExpired), so callers can count it apart from other refusals.
+inline constexpr char kDecisionExpiredPayload[] = "bandit-router/decision-expired";
+bool IsDecisionExpired(const absl::Status& status);
+
 // The routers of one server, joined to the durable log: every decision is logged before it is
 // returned, every feedback event is logged (deduplicated by feedback_id) before it is learned
 // from, and the learned state is rebuilt from the log at start-up.
 class Engine {
  public:
   // Builds the routers, checks that each router's feature layout matches the one its stored
-  // state was learned with (FailedPrecondition otherwise), then replays the store: runtime arm
-  // changes, decision counts and every feedback event in sequence order.
+  // state was learned with (FailedPrecondition otherwise), then recovers: replays runtime arm
+  // changes, loads the latest checkpoint, counts the decisions and replays the feedback events
+  // logged after it, in sequence order. The result equals a replay of the whole log.
+  // DataLoss, with what is wrong and how to recover, when the checkpoint fails its checks
+  // (finite numbers, positive-definite matrices, not ahead of the log).
   // `store` and `clock` must outlive the engine.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Engine>> Create(
-      const std::vector<RouterSpec>& specs, EventStore* store, const Clock* clock);
+      const std::vector<RouterSpec>& specs, EventStore* store, const Clock* clock,
+      const DurabilityOptions& options = {});
 
   // NotFound for an unknown router, InvalidArgument for a malformed query, FailedPrecondition
   // when no allowed arm is active, and the store's error if the decision cannot be logged.
   [[nodiscard]] absl::StatusOr<RouteResult> Route(const RouteQuery& query);
 
   // Logs and learns from one feedback event. InvalidArgument for missing ids or out-of-range
-  // signals; NotFound for an unknown decision. A feedback_id seen before is not applied again
-  // and reported as duplicate (OK).
+  // signals; NotFound for an unknown decision; FailedPrecondition with kDecisionExpiredPayload
+  // when the decision is older than the TTL (whether or not it has been swept yet). A
+  // feedback_id seen before is not applied again and reported as duplicate (OK), also when its
+  // decision has expired since.
   [[nodiscard]] absl::StatusOr<FeedbackResult> Feedback(FeedbackEvent event);
 
   // Warm start from an offline evaluation: every listed arm learns its own outcome on the item's
@@ -87,12 +124,44 @@ class Engine {
 
   const RecoveryStats& recovery() const { return recovery_; }
 
+  // Writes a checkpoint of every router: a consistent snapshot taken while Route and Feedback
+  // wait (a copy of the models, no I/O), then written in one batch without holding them.
+  [[nodiscard]] absl::Status Checkpoint();
+  // Whether checkpoint_every_events events were applied, or checkpoint_every passed with some
+  // change, since the last checkpoint.
+  bool CheckpointDue() const;
+
+  // Deletes decisions older than the TTL, oldest first. A decision that never received a
+  // quality signal first learns its router's default_reward (if set) as a judge score, logged as
+  // feedback "default_reward:<decision id>". Writes a checkpoint first if the decisions to
+  // delete are not in one yet (recovery counts decisions after the checkpoint from the log).
+  [[nodiscard]] absl::StatusOr<SweepStats> SweepExpired();
+
+  // A router's learned state, for inspection (AdminService.GetModel) and tests.
+  [[nodiscard]] absl::StatusOr<RouterState> ExportRouter(absl::string_view name) const;
+  // Sequence of the last feedback event applied.
+  uint64_t last_event_sequence();
+
+  // See EventStore::WhenDurable: replies go out from `done`.
+  void WhenDurable(std::function<void(absl::Status)> done) { store_->WhenDurable(std::move(done)); }
+
+  const DurabilityOptions& durability() const { return options_; }
+
  private:
-  Engine(EventStore* store, const Clock* clock) : store_(store), clock_(clock) {}
+  Engine(EventStore* store, const Clock* clock, const DurabilityOptions& options)
+      : store_(store), clock_(clock), options_(options) {}
   Router* FindRouter(absl::string_view name) const;
   absl::StatusOr<Router*> RequireRouter(absl::string_view name) const;
   absl::Status ApplyArmChange(const ArmChange& change);
   absl::Status Recover();
+  absl::Status RestoreCheckpoint(absl::flat_hash_map<Router*, uint64_t>* event_after,
+                                 absl::flat_hash_map<Router*, uint64_t>* decision_after);
+  absl::Status ExpiredError(absl::string_view decision_id, absl::Time made) const;
+  std::optional<double> DefaultReward(absl::string_view router) const;
+  // Appends and learns one event for `decision`; requires feedback_mu_.
+  absl::StatusOr<FeedbackResult> AppendAndLearn(Router* router, const Decision& decision,
+                                                FeedbackEvent* event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(feedback_mu_);
 
   // What the engine accounts per router beyond the models: regret and joined decisions.
   struct Accounting {
@@ -100,20 +169,32 @@ class Engine {
     std::atomic<uint64_t> joined_decisions{0};
   };
   // Learns from an appended event and updates the router's accounting; used live and in replay.
-  absl::StatusOr<LearnOutcome> Apply(Router& router, const Decision& decision,
-                                     const FeedbackEvent& event);
+  absl::StatusOr<LearnOutcome> Apply(Router& router, const FeedbackEvent& event);
 
   EventStore* const store_;
   const Clock* const clock_;
+  const DurabilityOptions options_;
   absl::flat_hash_map<std::string, std::unique_ptr<Router>> routers_;  // fixed after Create
   absl::flat_hash_map<std::string, std::unique_ptr<Accounting>> accounting_;  // same keys
   std::vector<RouterSpec> specs_;
   std::atomic<uint64_t> decision_counter_{0};
+  // Held shared by Route from counting a decision to logging it, exclusively by a checkpoint's
+  // snapshot, so a checkpoint's decision counts and decision sequence agree.
+  absl::Mutex decision_mu_;
   // Serialises append + learn so the in-memory model sees events in log order, which makes
   // recovery by replay reproduce it exactly.
   absl::Mutex feedback_mu_;
+  uint64_t last_event_sequence_ ABSL_GUARDED_BY(feedback_mu_) = 0;
+  std::atomic<uint64_t> events_applied_{0};
   absl::Mutex admin_mu_;
   absl::Mutex import_mu_;
+  // One checkpoint at a time; what the last one covered.
+  mutable absl::Mutex checkpoint_mu_;
+  uint64_t checkpoint_events_applied_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
+  uint64_t checkpoint_decision_sequence_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
+  absl::Time checkpoint_time_ ABSL_GUARDED_BY(checkpoint_mu_);
+  absl::Mutex sweep_mu_;  // one sweep at a time
+  absl::Time first_start_;  // ids dated before it were never issued by this store
   RecoveryStats recovery_;
 };
 

@@ -25,6 +25,11 @@ struct Decision {
   bool explored = false;
   // An offline outcome brought in by Engine::Import: learned from, never counted as a decision.
   bool imported = false;
+  // Set by the store: position in the decision log (PutDecision order), and what feedback has
+  // arrived so far (updated in the same batch as each feedback event).
+  uint64_t sequence = 0;
+  uint32_t feedback_events = 0;
+  uint32_t quality_signals = 0;
 };
 
 enum class ThumbsSignal { kNone = 0, kUp = 1, kDown = 2 };
@@ -45,6 +50,10 @@ struct Signals {
     return thumbs == ThumbsSignal::kNone && !judge_score && !latency_ms && !energy_j &&
            !cost_usd && !input_tokens && !output_tokens && arm_qualities.empty();
   }
+  // Signals that update the quality model (judge score, thumbs).
+  int quality_signals() const {
+    return (judge_score ? 1 : 0) + (thumbs != ThumbsSignal::kNone ? 1 : 0);
+  }
 };
 
 struct FeedbackEvent {
@@ -56,6 +65,13 @@ struct FeedbackEvent {
   std::string source;
   Signals signals;
   absl::Time received;
+  // Copied from the decision by the store when the event is appended, so the log alone replays
+  // the model even after the decision has expired.
+  std::string router;
+  std::string arm;
+  std::vector<double> features;
+  double propensity = 1.0;  // for the regret accounting
+  bool imported = false;    // a warm-start outcome, not a decision's feedback
 };
 
 struct ArmChange {

@@ -29,6 +29,20 @@ void RegretTracker::RecordExact(const std::string& chosen,
   ++exact_events_;
 }
 
+void RegretTracker::Restore(const RegretSnapshot& s) {
+  absl::MutexLock lock(&mu_);
+  realised_ = s.realised_quality;
+  events_ = s.rewarded_events;
+  ips_.clear();
+  arm_order_.clear();
+  for (const auto& [arm, value] : s.ips_value) {
+    ips_[arm] = value;
+    arm_order_.push_back(arm);
+  }
+  exact_ = s.exact_regret;
+  exact_events_ = s.exact_regret_events;
+}
+
 RegretSnapshot RegretTracker::Snapshot() const {
   absl::MutexLock lock(&mu_);
   RegretSnapshot s;

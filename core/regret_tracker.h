@@ -35,6 +35,8 @@ class RegretTracker {
   void RecordExact(const std::string& chosen, const std::vector<std::pair<std::string, double>>&
                                                   arm_qualities);
   RegretSnapshot Snapshot() const;
+  // Checkpoints: replaces the accumulated sums with a snapshot's.
+  void Restore(const RegretSnapshot& snapshot);
 
  private:
   mutable absl::Mutex mu_;

@@ -12,7 +12,8 @@ RidgeModel::RidgeModel(const Eigen::VectorXd& prior_mean, double lambda, bool fa
       b_(lambda * prior_mean),
       theta_(prior_mean),
       x_scaled_(prior_mean.size()),
-      u_(prior_mean.size()) {
+      u_(prior_mean.size()),
+      v_(prior_mean.size()) {
   RefreshFastCopy();
 }
 
@@ -52,7 +53,11 @@ void RidgeModel::Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, do
   u_ *= inv_scale_;  // the true A⁻¹·√w·x
   const double denom = 1.0 + x_scaled_.dot(u_);
   const double residual = root_w * (y - theta_.dot(x));
-  a_inv_.noalias() -= (u_ / (denom * inv_scale_)) * u_.transpose();
+  // v·vᵀ with v = u/√(denom·s) instead of (u/(denom·s))·uᵀ: each product v_i·v_j is the same
+  // number as v_j·v_i, so the stored matrix stays exactly symmetric and a checkpoint of its lower
+  // triangle restores it bit for bit.
+  v_.noalias() = u_ / std::sqrt(denom * inv_scale_);
+  a_inv_.noalias() -= v_ * v_.transpose();
   theta_.noalias() += u_ * (residual / denom);
   b_.noalias() += (weight * y) * x;
   ++observations_;

@@ -4,6 +4,8 @@
 #include <cstdint>
 
 #include "Eigen/Dense"
+#include "absl/status/status.h"
+#include "core/model_state.h"
 
 namespace router {
 
@@ -47,6 +49,14 @@ class RidgeModel {
   // The full symmetric A⁻¹.
   Eigen::MatrixXd AInverse() const { return inv_scale_ * a_inv_; }
 
+  // Checkpoints (ridge_model_state.cc). ImportState(ExportState()) on a model built with the same
+  // prior mean and lambda gives a model that predicts and updates bit-identically.
+  RidgeState ExportState() const;
+  // Replaces the learned state. FailedPrecondition if `state` was learned with another prior mean
+  // or lambda (the configuration changed); DataLoss if it is malformed: wrong sizes, non-finite
+  // values, A⁻¹ (or A) not positive definite. On error the model is unchanged.
+  [[nodiscard]] absl::Status ImportState(const RidgeState& state);
+
  private:
   void RestorePrior();
   void RefreshFastCopy();
@@ -63,6 +73,7 @@ class RidgeModel {
   Eigen::VectorXd theta_;
   Eigen::VectorXd x_scaled_;  // update scratch: √w·x
   Eigen::VectorXd u_;         // update scratch: A⁻¹·√w·x
+  Eigen::VectorXd v_;         // update scratch: u_ scaled for the symmetric rank-1 update
   // Only with forgetting: A = a_scale_ · a_ (lower triangle), and how much of the prior has
   // decayed since the last restore.
   Eigen::MatrixXd a_;

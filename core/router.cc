@@ -314,4 +314,72 @@ RouterStats Router::Stats() const {
   return s;
 }
 
+// ---- Checkpoints ----------------------------------------------------------------------------
+
+RouterState Router::ExportState() const {
+  absl::MutexLock lock(&mu_);
+  RouterState s;
+  s.router = spec_.name;
+  s.gamma = spec_.policy.gamma;
+  s.thumbs_weight = spec_.quality_sources.thumbs;
+  s.judge_weight = spec_.quality_sources.judge;
+  s.spend_target_usd = spend_.target_usd();
+  s.spend_learning_rate = spend_.learning_rate();
+  s.spend_multiplier = spend_.multiplier();
+  s.spend_observations = spend_.observations();
+  s.spend_cost_sum_usd = spend_.cost_sum_usd();
+  s.decisions = decisions_;
+  s.feedback_events = feedback_events_;
+  for (const auto& arm : arms_) s.arms.push_back(arm->ExportState());
+  return s;
+}
+
+absl::Status Router::ImportState(const RouterState& s, ImportScope scope) {
+  absl::MutexLock lock(&mu_);
+  if (s.router != spec_.name) {
+    return absl::DataLossError(absl::StrFormat(
+        "state of router '%s' was offered to router '%s'", s.router, spec_.name));
+  }
+  const bool everything = scope == ImportScope::kEverything;
+  if (everything) {
+    // What shaped the learned numbers must be what the config gives now.
+    const std::pair<const char*, std::pair<double, double>> settings[] = {
+        {"gamma", {s.gamma, spec_.policy.gamma}},
+        {"thumbs weight", {s.thumbs_weight, spec_.quality_sources.thumbs}},
+        {"judge weight", {s.judge_weight, spec_.quality_sources.judge}},
+        {"spend target", {s.spend_target_usd, spend_.target_usd()}},
+        {"spend learning rate", {s.spend_learning_rate, spend_.learning_rate()}}};
+    for (const auto& [name, values] : settings) {
+      if (values.first != values.second) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "router '%s': state was learned with %s %g, the config now gives %g", spec_.name,
+            name, values.first, values.second));
+      }
+    }
+  }
+  // Validate into copies first, so that an error leaves the router as it was.
+  std::vector<std::pair<ArmModel*, ArmModel>> staged;
+  for (const ArmState& a : s.arms) {
+    ArmModel* arm = FindArm(a.arm);
+    if (arm == nullptr) {
+      return absl::DataLossError(absl::StrFormat(
+          "router '%s': the stored state has arm '%s', which is neither in the config nor added "
+          "at run time. Put the arm back in the config (disabled: true keeps it out of routing)",
+          spec_.name, a.arm));
+    }
+    ArmModel copy = *arm;
+    if (absl::Status st = copy.ImportState(a, everything); !st.ok()) {
+      return absl::Status(st.code(), absl::StrFormat("router '%s', %s", spec_.name, st.message()));
+    }
+    staged.emplace_back(arm, std::move(copy));
+  }
+  for (auto& [arm, copy] : staged) *arm = std::move(copy);
+  decisions_ = s.decisions;
+  if (everything) {
+    feedback_events_ = s.feedback_events;
+    spend_.Restore(s.spend_multiplier, s.spend_observations, s.spend_cost_sum_usd);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace router

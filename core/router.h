@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/arm_model.h"
 #include "core/featurizer.h"
+#include "core/model_state.h"
 #include "core/policy.h"
 #include "core/records.h"
 #include "core/route_types.h"
@@ -69,6 +70,19 @@ class Router {
   [[nodiscard]] absl::StatusOr<ArmStats> SetArmDisabled(absl::string_view arm, bool disabled);
 
   RouterStats Stats() const;
+
+  // Checkpoints. A consistent copy of everything the router has learned and counted, taken under
+  // its lock (O(arms·d²) copying, no I/O).
+  RouterState ExportState() const;
+  // What ImportState restores: everything, or only the decision counts (when the learned models
+  // are rebuilt by replaying the log because the configuration changed under them).
+  enum class ImportScope { kEverything, kDecisionCounts };
+  // Restores an exported state; arms the state does not mention keep their current state.
+  // FailedPrecondition when the state was learned under another configuration (prior, lambda,
+  // gamma, prices): replaying the log rebuilds it instead. DataLoss when the state is malformed
+  // (non-finite numbers, matrices not positive definite, wrong sizes) or names an arm the router
+  // does not have. On error nothing changes.
+  [[nodiscard]] absl::Status ImportState(const RouterState& state, ImportScope scope);
 
  private:
   ArmModel* FindArm(absl::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -82,6 +82,9 @@ struct RouterSpec {
   uint32_t typical_input_tokens = 500;
   uint32_t typical_output_tokens = 300;
   double default_quality_prior = 0.5;
+  // Quality learned for a decision that expires without any quality signal (Azure Personalizer's
+  // "default reward"); unset: silence teaches nothing.
+  std::optional<double> default_reward;
 };
 
 // Price-based expected cost of one request on an arm, in USD.

@@ -31,6 +31,14 @@ class SpendController {
 
   uint64_t observations() const { return observations_; }
   double cost_sum_usd() const { return cost_sum_usd_; }
+  double learning_rate() const { return spec_.learning_rate; }
+
+  // Checkpoints: restores what ObserveCost accumulated.
+  void Restore(double multiplier, uint64_t observations, double cost_sum_usd) {
+    multiplier_ = multiplier;
+    observations_ = observations;
+    cost_sum_usd_ = cost_sum_usd;
+  }
 
  private:
   const SpendSpec spec_;

@@ -1,5 +1,7 @@
 #include "services/admin_service.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/convert.h"
@@ -53,10 +55,19 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportOutcomesReq
 }  // namespace
 
 grpc::ServerUnaryReactor* AdminService::Finish(grpc::CallbackServerContext* context, Rpc rpc,
-                                               absl::Time start, const absl::Status& status) {
+                                               absl::Time start, const absl::Status& status,
+                                               bool durable) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  metrics_->RecordRpc(rpc, status.code(), absl::Now() - start);
-  reactor->Finish(ToGrpcStatus(status));
+  auto finish = [this, reactor, rpc, start, status](absl::Status synced) {
+    const absl::Status final_status = status.ok() ? synced : status;
+    metrics_->RecordRpc(rpc, final_status.code(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(final_status));
+  };
+  if (durable) {
+    engine_->WhenDurable(std::move(finish));
+  } else {
+    finish(absl::OkStatus());
+  }
   return reactor;
 }
 
@@ -86,7 +97,7 @@ grpc::ServerUnaryReactor* AdminService::AddArm(grpc::CallbackServerContext* cont
     metrics_->AddArm(change.router, change.arm);
     ToArmInfo(*stats, response->mutable_arm());
   }
-  return Finish(context, Rpc::kAddArm, start, stats.status());
+  return Finish(context, Rpc::kAddArm, start, stats.status(), /*durable=*/true);
 }
 
 grpc::ServerUnaryReactor* AdminService::SetArmState(grpc::CallbackServerContext* context,
@@ -96,12 +107,77 @@ grpc::ServerUnaryReactor* AdminService::SetArmState(grpc::CallbackServerContext*
   absl::StatusOr<ArmStats> stats =
       engine_->SetArmDisabled(request->router(), request->arm(), request->disabled());
   if (stats.ok()) ToArmInfo(*stats, response->mutable_arm());
-  return Finish(context, Rpc::kSetArmState, start, stats.status());
+  return Finish(context, Rpc::kSetArmState, start, stats.status(), /*durable=*/true);
 }
 
 grpc::ServerReadReactor<v1::ImportOutcomesRequest>* AdminService::ImportOutcomes(
     grpc::CallbackServerContext* context, v1::ImportOutcomesSummary* summary) {
   return new ImportReactor(engine_, metrics_, summary);
 }
+
+grpc::ServerUnaryReactor* AdminService::GetModel(grpc::CallbackServerContext* context,
+                                                 const v1::GetModelRequest* request,
+                                                 v1::GetModelResponse* response) {
+  const absl::Time start = absl::Now();
+  // Read the sequence first: the model holds at least the events up to it.
+  const uint64_t sequence = engine_->last_event_sequence();
+  absl::StatusOr<RouterState> state = engine_->ExportRouter(request->router());
+  if (state.ok()) {
+    ToModelResponse(*state, response);
+    response->set_last_event_sequence(sequence);
+  }
+  return Finish(context, Rpc::kGetModel, start, state.status());
+}
+
+grpc::ServerUnaryReactor* AdminService::Backup(grpc::CallbackServerContext* context,
+                                               const v1::BackupRequest* request,
+                                               v1::BackupResponse* response) {
+  const absl::Time start = absl::Now();
+  if (!backup_) {
+    return Finish(context, Rpc::kBackup, start,
+                  absl::UnimplementedError("this server has no store to back up"));
+  }
+  const std::string dir = request->dir();
+  if (dir.empty() || !std::filesystem::path(dir).is_absolute()) {
+    return Finish(context, Rpc::kBackup, start,
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "backup dir must be an absolute path on the server's machine, got '", dir,
+                      "'")));
+  }
+  absl::MutexLock lock(&backup_mu_);
+  if (backup_running_) {
+    return Finish(context, Rpc::kBackup, start,
+                  absl::UnavailableError("a backup is already running; retry when it is done"));
+  }
+  if (backup_thread_.joinable()) backup_thread_.join();  // the previous one, finished
+  backup_running_ = true;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  backup_thread_ = std::thread([this, reactor, response, dir, start] {
+    absl::StatusOr<uint64_t> sequence = backup_(dir);
+    if (sequence.ok()) {
+      response->set_dir(dir);
+      response->set_last_event_sequence(*sequence);
+    }
+    metrics_->RecordRpc(Rpc::kBackup, sequence.status().code(), absl::Now() - start);
+    {
+      // Before replying, so that a client's next backup is not refused as concurrent.
+      absl::MutexLock done(&backup_mu_);
+      backup_running_ = false;
+    }
+    reactor->Finish(ToGrpcStatus(sequence.status()));
+  });
+  return reactor;
+}
+
+void AdminService::WaitForBackup() {
+  std::thread running;
+  {
+    absl::MutexLock lock(&backup_mu_);
+    running.swap(backup_thread_);
+  }
+  if (running.joinable()) running.join();
+}
+
+AdminService::~AdminService() { WaitForBackup(); }
 
 }  // namespace router::services

@@ -212,6 +212,14 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
                         absl::StrFormat("must be a finite number >= 0, got %g",
                                         rc.grid_intensity_g_per_kwh()));
     }
+    if (rc.has_default_reward()) {
+      if (!(rc.default_reward() >= 0 && rc.default_reward() <= 1)) {
+        return FieldError(at + ".default_reward",
+                          absl::StrFormat("must be in [0, 1], got %g", rc.default_reward()));
+      }
+      spec.default_reward = rc.default_reward();
+    }
+
     if (rc.arms_size() == 0) return FieldError(at + ".arms", "at least one arm is required");
     absl::flat_hash_set<std::string> arm_ids;
     double max_prior_cost = 0;
@@ -256,6 +264,34 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
     specs.push_back(std::move(spec));
   }
   return specs;
+}
+
+absl::StatusOr<StorageSettings> ToStorageSettings(const v1::ServerConfig& config) {
+  // Ten years: beyond that a TTL is a typo, and absl::Duration arithmetic stays far from overflow.
+  constexpr uint64_t kMaxSeconds = 10ULL * 366 * 24 * 3600;
+  const v1::StorageConfig& sc = config.storage();
+  StorageSettings out;
+  const uint64_t ttl = sc.has_decision_ttl_seconds() ? sc.decision_ttl_seconds() : 7 * 24 * 3600;
+  if (ttl < 1 || ttl > kMaxSeconds) {
+    return FieldError("storage.decision_ttl_seconds",
+                      absl::StrFormat("must be in [1, %d], got %d", kMaxSeconds, ttl));
+  }
+  out.durability.decision_ttl = absl::Seconds(ttl);
+  out.durability.checkpoint_every_events =
+      sc.has_checkpoint_every_events() ? sc.checkpoint_every_events() : 10000;
+  const uint64_t every = sc.has_checkpoint_every_seconds() ? sc.checkpoint_every_seconds() : 300;
+  if (every > kMaxSeconds) {
+    return FieldError("storage.checkpoint_every_seconds",
+                      absl::StrFormat("must be at most %d, got %d", kMaxSeconds, every));
+  }
+  out.durability.checkpoint_every = absl::Seconds(every);
+  const uint64_t sweep = sc.has_sweep_every_seconds() ? sc.sweep_every_seconds() : 60;
+  if (sweep < 1 || sweep > kMaxSeconds) {
+    return FieldError("storage.sweep_every_seconds",
+                      absl::StrFormat("must be in [1, %d], got %d", kMaxSeconds, sweep));
+  }
+  out.maintenance.sweep_every = absl::Seconds(sweep);
+  return out;
 }
 
 }  // namespace router::services

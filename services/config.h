@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/engine.h"
+#include "core/maintenance.h"
 #include "core/specs.h"
 #include "router/v1/config.pb.h"
 
@@ -21,6 +23,15 @@ v1::ServerConfig DefaultConfig();
 // Validates the config and fills in every default. InvalidArgument names the offending field,
 // e.g. "routers[0].policy.epsilon: must be in [0, 1), got 1.5".
 [[nodiscard]] absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& config);
+
+struct StorageSettings {
+  DurabilityOptions durability;
+  MaintenanceOptions maintenance;
+};
+
+// Validates config.storage and fills in its defaults; InvalidArgument names the field, e.g.
+// "storage.decision_ttl_seconds: must be >= 1, got 0".
+[[nodiscard]] absl::StatusOr<StorageSettings> ToStorageSettings(const v1::ServerConfig& config);
 
 }  // namespace router::services
 

@@ -134,6 +134,26 @@ void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info) {
   }
 }
 
+void ToModelResponse(const RouterState& state, v1::GetModelResponse* response) {
+  response->set_router(state.router);
+  response->set_decisions(state.decisions);
+  response->set_feedback_events(state.feedback_events);
+  for (const ArmState& a : state.arms) {
+    v1::ArmModel* arm = response->add_arms();
+    arm->set_arm(a.arm);
+    arm->set_decisions(a.decisions);
+    const std::pair<const char*, const RidgeState*> models[] = {
+        {"quality", &a.quality}, {"cost", &a.cost}, {"latency", &a.latency}, {"energy", &a.energy}};
+    for (const auto& [name, m] : models) {
+      v1::ObjectiveModel* out = arm->add_objectives();
+      out->set_objective(name);
+      out->mutable_theta()->Assign(m->theta.begin(), m->theta.end());
+      out->mutable_a_inv_lower()->Assign(m->a_inv_lower.begin(), m->a_inv_lower.end());
+      out->set_observations(m->observations);
+    }
+  }
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "core/engine.h"
+#include "core/model_state.h"
 #include "core/records.h"
 #include "core/route_types.h"
 #include "grpcpp/support/status.h"
@@ -22,6 +23,8 @@ ImportItem ToImportItem(const v1::ImportOutcomesRequest& request);
 
 void ToArmInfo(const ArmStats& stats, v1::ArmInfo* info);
 void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info);
+// θ and A⁻¹ of every arm and objective (AdminService.GetModel).
+void ToModelResponse(const RouterState& state, v1::GetModelResponse* response);
 
 const char* PolicyName(PolicyKind kind);
 

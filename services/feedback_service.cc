@@ -19,8 +19,11 @@ class StreamReactor final : public grpc::ServerReadReactor<v1::FeedbackRequest> 
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // client finished writing (or the call broke)
-      metrics_->RecordRpc(Rpc::kStreamFeedback, absl::StatusCode::kOk, absl::Now() - start_);
-      Finish(grpc::Status::OK);
+      // The summary acknowledges the accepted events: in sync mode, only once they are fsync'd.
+      service_->engine()->WhenDurable([this](absl::Status durable) {
+        metrics_->RecordRpc(Rpc::kStreamFeedback, durable.code(), absl::Now() - start_);
+        Finish(ToGrpcStatus(durable));
+      });
       return;
     }
     absl::StatusOr<FeedbackResult> result = service_->Apply(request_);
@@ -57,6 +60,8 @@ absl::StatusOr<FeedbackResult> FeedbackService::Apply(const v1::FeedbackRequest&
   absl::StatusOr<FeedbackResult> result = engine_->Feedback(std::move(event));
   if (result.ok()) {
     metrics_->RecordFeedback(signals, *result);
+  } else if (IsDecisionExpired(result.status())) {
+    metrics_->RecordFeedbackExpired();
   } else {
     metrics_->RecordFeedbackRejected(result.status().code());
   }
@@ -70,8 +75,13 @@ grpc::ServerUnaryReactor* FeedbackService::Feedback(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<FeedbackResult> result = Apply(*request);
   if (result.ok()) response->set_duplicate(result->duplicate);
-  metrics_->RecordRpc(Rpc::kFeedback, result.status().code(), absl::Now() - start);
-  reactor->Finish(ToGrpcStatus(result.status()));
+  // Acknowledged only once durable: at once (WAL) or after the next group fsync (sync mode),
+  // which runs on the store's thread, not this one.
+  engine_->WhenDurable([this, reactor, start, status = result.status()](absl::Status durable) {
+    const absl::Status final_status = status.ok() ? durable : status;
+    metrics_->RecordRpc(Rpc::kFeedback, final_status.code(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(final_status));
+  });
   return reactor;
 }
 

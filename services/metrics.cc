@@ -33,6 +33,8 @@ const char* RpcName(Rpc rpc) {
     case Rpc::kAddArm: return "AddArm";
     case Rpc::kSetArmState: return "SetArmState";
     case Rpc::kImportOutcomes: return "ImportOutcomes";
+    case Rpc::kGetModel: return "GetModel";
+    case Rpc::kBackup: return "Backup";
   }
   return "unknown";
 }
@@ -72,7 +74,7 @@ Metrics::Metrics(prometheus::Registry& registry)
                             .Register(registry)),
       feedback_events_(prometheus::BuildCounter()
                            .Name("router_feedback_events_total")
-                           .Help("Feedback events by outcome (applied, duplicate, or the "
+                           .Help("Feedback events by outcome (applied, duplicate, expired, or the "
                                  "rejection's status code)")
                            .Register(registry)),
       rpc_errors_(prometheus::BuildCounter()
@@ -156,6 +158,7 @@ Metrics::Metrics(prometheus::Registry& registry)
   }
   feedback_applied_ = &feedback_events_.Add({{"outcome", "applied"}});
   feedback_duplicate_ = &feedback_events_.Add({{"outcome", "duplicate"}});
+  feedback_expired_ = &feedback_events_.Add({{"outcome", "expired"}});
   join_lag_seconds_ = &join_lag_.Add({}, ExponentialBuckets(0.01, 4.0, 12));  // 10 ms .. 12 h
   build_info_.Add({{"version", BANDIT_ROUTER_VERSION}}).Set(1);
 }
@@ -293,6 +296,8 @@ void Metrics::RecordFeedbackRejected(absl::StatusCode code) {
   if (counter == nullptr) counter = &feedback_events_.Add({{"outcome", CodeName(code)}});
   counter->Increment();
 }
+
+void Metrics::RecordFeedbackExpired() { feedback_expired_->Increment(); }
 
 void Metrics::RecordRpc(Rpc rpc, absl::StatusCode code, absl::Duration elapsed) {
   rpc_latency_by_rpc_[static_cast<int>(rpc)]->Observe(absl::ToDoubleSeconds(elapsed));

@@ -25,9 +25,11 @@ enum class Rpc {
   kListRouters,
   kAddArm,
   kSetArmState,
-  kImportOutcomes
+  kImportOutcomes,
+  kGetModel,
+  kBackup
 };
-inline constexpr int kRpcCount = 7;
+inline constexpr int kRpcCount = 9;
 
 // Every routerd metric, registered on an injected registry (no globals). Per-arm series are
 // created when an arm appears and then found through a small map, never re-registered by
@@ -46,6 +48,8 @@ class Metrics {
   void RecordFeedback(const Signals& signals, const FeedbackResult& result);
   // A feedback event that was not applied: why, by status code.
   void RecordFeedbackRejected(absl::StatusCode code);
+  // A feedback event refused because its decision had expired (outcome="expired").
+  void RecordFeedbackExpired();
   void RecordRpc(Rpc rpc, absl::StatusCode code, absl::Duration elapsed);
 
  private:
@@ -112,6 +116,7 @@ class Metrics {
   std::array<prometheus::Histogram*, kRpcCount> rpc_latency_by_rpc_{};
   prometheus::Counter* feedback_applied_;
   prometheus::Counter* feedback_duplicate_;
+  prometheus::Counter* feedback_expired_;
   prometheus::Histogram* join_lag_seconds_;
 
   absl::Mutex mu_;

@@ -15,8 +15,12 @@ grpc::ServerUnaryReactor* RouteService::Route(grpc::CallbackServerContext* conte
     ToRouteResponse(*result, policy_version_, response);
     metrics_->RecordDecision(*result);
   }
-  metrics_->RecordRpc(Rpc::kRoute, result.status().code(), absl::Now() - start);
-  reactor->Finish(ToGrpcStatus(result.status()));
+  // The decision is acknowledged once durable (see FeedbackService::Feedback).
+  engine_->WhenDurable([this, reactor, start, status = result.status()](absl::Status durable) {
+    const absl::Status final_status = status.ok() ? durable : status;
+    metrics_->RecordRpc(Rpc::kRoute, final_status.code(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(final_status));
+  });
   return reactor;
 }
 

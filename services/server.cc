@@ -1,6 +1,7 @@
 #include "services/server.h"
 
 #include <exception>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -29,10 +30,19 @@ constexpr double kDefaultGridIntensityGPerKwh = 400;
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   ASSIGN_OR_RETURN(std::vector<RouterSpec> specs, ToRouterSpecs(options.config));
+  ASSIGN_OR_RETURN(StorageSettings storage, ToStorageSettings(options.config));
+  storage.durability.ignore_checkpoints = options.rebuild_state;
+  storage.maintenance.tick = options.maintenance_tick;
   std::unique_ptr<Server> server(new Server());
   const Clock* clock = options.clock != nullptr ? options.clock : &server->system_clock_;
   ASSIGN_OR_RETURN(server->store_, storage::RocksStore::Open(options.data_dir, options.store));
-  ASSIGN_OR_RETURN(server->engine_, Engine::Create(specs, server->store_.get(), clock));
+  ASSIGN_OR_RETURN(server->engine_, Engine::Create(specs, server->store_.get(), clock,
+                                                   storage.durability));
+  server->maintenance_ = std::make_unique<MaintenanceLoop>(
+      server->engine_.get(), clock, storage.maintenance, [](const absl::Status& status) {
+        // Retried at the next tick; the log keeps everything meanwhile.
+        std::cerr << "routerd: background checkpoint or sweep failed: " << status << std::endl;
+      });
 
   server->registry_ = std::make_shared<prometheus::Registry>();
   server->metrics_ = std::make_unique<Metrics>(*server->registry_);
@@ -66,8 +76,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       std::make_unique<RouteService>(server->engine_.get(), server->metrics_.get(), version);
   server->feedback_service_ =
       std::make_unique<FeedbackService>(server->engine_.get(), server->metrics_.get());
-  server->admin_service_ =
-      std::make_unique<AdminService>(server->engine_.get(), server->metrics_.get());
+  Engine* engine = server->engine_.get();
+  server->admin_service_ = std::make_unique<AdminService>(
+      engine, server->metrics_.get(),
+      [engine, store](const std::string& dir) -> absl::StatusOr<uint64_t> {
+        // The checkpoint first, so that a server started on the backup replays little.
+        RETURN_IF_ERROR(engine->Checkpoint());
+        const uint64_t sequence = engine->last_event_sequence();
+        RETURN_IF_ERROR(store->Backup(dir));
+        return sequence;
+      });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -86,10 +104,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   return server;
 }
 
-void Server::Shutdown(absl::Duration grace) {
-  if (shut_down_ || grpc_server_ == nullptr) return;
+absl::Status Server::Shutdown(absl::Duration grace) {
+  if (shut_down_ || grpc_server_ == nullptr) return absl::OkStatus();
   shut_down_ = true;
   grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
+  admin_service_->WaitForBackup();
+  maintenance_.reset();
+  return engine_->Checkpoint();
 }
 
 void Server::Wait() {
@@ -97,7 +118,10 @@ void Server::Wait() {
 }
 
 Server::~Server() {
-  Shutdown(absl::ZeroDuration());
+  if (absl::Status s = Shutdown(absl::ZeroDuration()); !s.ok()) {
+    std::cerr << "routerd: final checkpoint failed (the next start replays more): " << s
+              << std::endl;
+  }
   // Members go in reverse order: gRPC first, the store last.
   grpc_server_.reset();
 }

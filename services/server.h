@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "core/engine.h"
+#include "core/maintenance.h"
 #include "router/v1/config.pb.h"
 #include "storage/rocks_store.h"
 
@@ -36,6 +37,10 @@ struct ServerOptions {
   std::string metrics_addr = "127.0.0.1:9464";
   storage::StoreOptions store;
   const Clock* clock = nullptr;  // null: the system clock
+  // Ignore stored checkpoints and rebuild learned state from the whole log (--rebuild_state).
+  bool rebuild_state = false;
+  // How often the background thread looks for a due checkpoint or sweep (wall time).
+  absl::Duration maintenance_tick = absl::Seconds(1);
 };
 
 // routerd as a library: the store, the engine (recovered from the store), metrics and the gRPC
@@ -51,8 +56,10 @@ class Server {
   Engine& engine() { return *engine_; }
   const RecoveryStats& recovery() const { return engine_->recovery(); }
 
-  // Stops accepting calls and waits up to `grace` for running ones. Idempotent.
-  void Shutdown(absl::Duration grace = absl::Seconds(5));
+  // Stops accepting calls, waits up to `grace` for running ones, stops background work and
+  // writes a final checkpoint (so the next start replays nothing). Idempotent; returns the
+  // checkpoint's error, if any.
+  absl::Status Shutdown(absl::Duration grace = absl::Seconds(5));
   // Blocks until Shutdown.
   void Wait();
 
@@ -62,6 +69,7 @@ class Server {
   SystemClock system_clock_;
   std::unique_ptr<storage::RocksStore> store_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<MaintenanceLoop> maintenance_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;
   std::shared_ptr<ProcessMetrics> process_metrics_;

@@ -37,6 +37,9 @@ std::string EncodeDecision(const Decision& d) {
   r.set_predicted_cost_usd(d.predicted_cost_usd);
   r.set_explored(d.explored);
   r.set_imported(d.imported);
+  r.set_sequence(d.sequence);
+  r.set_feedback_events(d.feedback_events);
+  r.set_quality_signals(d.quality_signals);
   return r.SerializeAsString();
 }
 
@@ -55,6 +58,9 @@ absl::StatusOr<Decision> DecodeDecision(absl::string_view bytes) {
   d.predicted_cost_usd = r->predicted_cost_usd();
   d.explored = r->explored();
   d.imported = r->imported();
+  d.sequence = r->sequence();
+  d.feedback_events = r->feedback_events();
+  d.quality_signals = r->quality_signals();
   return d;
 }
 
@@ -76,6 +82,11 @@ std::string EncodeFeedback(const FeedbackEvent& e) {
   if (in.output_tokens) s->set_output_tokens(*in.output_tokens);
   for (const auto& [arm, quality] : in.arm_qualities) (*s->mutable_arm_qualities())[arm] = quality;
   r.set_first_for_decision(e.first_for_decision);
+  r.set_propensity(e.propensity);
+  r.set_imported(e.imported);
+  r.set_router(e.router);
+  r.set_arm(e.arm);
+  r.mutable_features()->Assign(e.features.begin(), e.features.end());
   return r.SerializeAsString();
 }
 
@@ -104,6 +115,11 @@ absl::StatusOr<FeedbackEvent> DecodeFeedback(absl::string_view bytes) {
   out.arm_qualities.assign(s.arm_qualities().begin(), s.arm_qualities().end());
   std::sort(out.arm_qualities.begin(), out.arm_qualities.end());
   e.first_for_decision = r->first_for_decision();
+  e.propensity = r->propensity();
+  e.imported = r->imported();
+  e.router = r->router();
+  e.arm = r->arm();
+  e.features.assign(r->features().begin(), r->features().end());
   return e;
 }
 
@@ -154,6 +170,29 @@ absl::StatusOr<RouterLayout> DecodeLayout(absl::string_view bytes) {
                       static_cast<int>(r->embedding_dim()),
                       static_cast<int>(r->embedding_proj_dim()), r->seed(),
                       static_cast<int>(r->text_features())};
+}
+
+std::string EncodeDecisionLog(const Decision& d) {
+  pb::DecisionLogRecord r;
+  r.set_decision_id(d.decision_id);
+  r.set_router(d.router);
+  r.set_arm(d.arm);
+  r.set_timestamp_ms(ToMillis(d.timestamp));
+  r.set_imported(d.imported);
+  return r.SerializeAsString();
+}
+
+absl::StatusOr<Decision> DecodeDecisionLog(absl::string_view key, absl::string_view bytes) {
+  auto r = Parse<pb::DecisionLogRecord>(bytes, "decision log");
+  if (!r.ok()) return r.status();
+  Decision d;
+  d.decision_id = r->decision_id();
+  d.router = r->router();
+  d.arm = r->arm();
+  d.timestamp = FromMillis(r->timestamp_ms());
+  d.imported = r->imported();
+  d.sequence = DecodeSequence(key);
+  return d;
 }
 
 std::string EncodeSequence(uint64_t seq) {

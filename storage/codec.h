@@ -21,6 +21,11 @@ absl::StatusOr<FeedbackEvent> DecodeFeedback(absl::string_view bytes);
 std::string EncodeArmChange(const ArmChange& c, uint64_t sequence);
 absl::StatusOr<ArmChange> DecodeArmChange(absl::string_view bytes);
 
+// The decision log entry (decision_log family); decoding sets id, router, arm, timestamp and
+// the sequence from the key.
+std::string EncodeDecisionLog(const Decision& d);
+absl::StatusOr<Decision> DecodeDecisionLog(absl::string_view key, absl::string_view bytes);
+
 std::string EncodeLayout(const RouterLayout& l);
 absl::StatusOr<RouterLayout> DecodeLayout(absl::string_view bytes);
 

@@ -6,8 +6,11 @@
 //   routerctl add-arm --arm NAME --input_price 1 --output_price 2
 //   routerctl disable-arm --arm NAME / enable-arm --arm NAME
 //   routerctl import FILE [--split train]           warm start from offline evaluations
+//   routerctl model                                 learned θ per arm and objective
+//   routerctl backup DIR                            consistent copy of the server's store
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -270,21 +273,70 @@ int Import(const std::shared_ptr<grpc::Channel>& channel, const std::string& pat
   return summary.rejected() > 0 ? 1 : 0;
 }
 
+int Model(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::GetModelRequest request;
+  request.set_router(absl::GetFlag(FLAGS_router));
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::GetModelResponse response;
+  grpc::Status status = stub->GetModel(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << absl::StrFormat("router %s  after event %d  decisions %d  feedback %d\n",
+                               response.router(), response.last_event_sequence(),
+                               response.decisions(), response.feedback_events());
+  for (const v1::ArmModel& arm : response.arms()) {
+    std::cout << absl::StrFormat("  %s  decisions %d\n", arm.arm(), arm.decisions());
+    for (const v1::ObjectiveModel& m : arm.objectives()) {
+      // θ[0] is the bias weight: the prediction for an all-zero context.
+      std::cout << absl::StrFormat("    %-8s n=%-8d theta[0] %.6g  A^-1[0,0] %.6g\n",
+                                   m.objective(), m.observations(),
+                                   m.theta().empty() ? 0.0 : m.theta(0),
+                                   m.a_inv_lower().empty() ? 0.0 : m.a_inv_lower(0));
+    }
+  }
+  return 0;
+}
+
+int Backup(const std::shared_ptr<grpc::Channel>& channel, const std::string& dir) {
+  v1::BackupRequest request;
+  // The server resolves the path on its own machine; make a relative one mean "from here".
+  request.set_dir(std::filesystem::absolute(dir).lexically_normal().string());
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::BackupResponse response;
+  grpc::Status status = stub->Backup(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << "backup written to " << response.dir() << " (feedback events up to "
+            << response.last_event_sequence() << ")\n"
+            << "restore: routerd --data_dir " << response.dir() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "routerctl COMMAND [flags]\n"
-      "commands: route, feedback, arms, add-arm, disable-arm, enable-arm, import FILE\n"
+      "commands: route, feedback, arms, add-arm, disable-arm, enable-arm, model, backup DIR,\n"
+      "import FILE\n"
       "example: routerctl route --text \"hello\"");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() == 3 && std::string(args[1]) == "import") {
-    return Import(grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials()),
-                  args[2]);
+  const std::string first = args.size() >= 2 ? args[1] : "";
+  // Commands with one argument: backup DIR, import FILE.
+  if (first == "backup" || first == "import") {
+    if (args.size() != 3) {
+      return Fail(first == "backup" ? "usage: routerctl backup DIR (DIR must not exist)"
+                                    : "usage: routerctl import FILE [--split NAME]");
+    }
+    auto channel =
+        grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials());
+    return first == "backup" ? Backup(channel, args[2]) : Import(channel, args[2]);
   }
   if (args.size() != 2) {
     return Fail("expected exactly one command: route, feedback, arms, add-arm, disable-arm, "
-                "enable-arm, import FILE (see --help)");
+                "enable-arm, model, backup DIR, import FILE (see --help)");
   }
   const std::string command = args[1];
   auto channel =
@@ -295,6 +347,6 @@ int main(int argc, char** argv) {
   if (command == "add-arm") return AddArm(channel);
   if (command == "disable-arm") return SetArmState(channel, true);
   if (command == "enable-arm") return SetArmState(channel, false);
-  if (command == "import") return Fail("import needs the dataset file: routerctl import FILE");
+  if (command == "model") return Model(channel);
   return Fail(absl::StrCat("unknown command '", command, "'"));
 }

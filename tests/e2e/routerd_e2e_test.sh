@@ -18,8 +18,9 @@ check() {  # check NAME COMMAND...
   if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
 }
 
+data_dir="$work/data"
 start_routerd() {
-  "$ROUTERD" --data_dir "$work/data" --grpc_addr 127.0.0.1:0 --metrics_addr 127.0.0.1:0 \
+  "$ROUTERD" --data_dir "$data_dir" --grpc_addr 127.0.0.1:0 --metrics_addr 127.0.0.1:0 \
     > "$work/routerd.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do  # bounded wait for start-up, not a timing assertion
@@ -70,10 +71,27 @@ check "SIGTERM shuts down cleanly" stop_routerd
 check "shutdown is logged" grep -q "shutting down" "$work/routerd.log"
 
 start_routerd
-check "restart recovers the decision and the feedback" \
-  grep -q "recovered 1 decisions, 1 feedback events" "$work/routerd.log"
+check "restart recovers from the shutdown checkpoint" \
+  grep -q "checkpoint at event 1 (1 routers), then 0 feedback events replayed" "$work/routerd.log"
 check "old feedback id is still a duplicate after restart" grep -q '^duplicate' <<<"$(ctl feedback --decision "$decision" --feedback_id e2e-1 --judge 0.9)"
+model_before=$(ctl model)
+check "backup is written" grep -q "^backup written to $work/backup" <<<"$(ctl backup "$work/backup")"
+set +e
+again=$(ctl backup "$work/backup" 2>&1); again_rc=$?
+set -e
+check "backup refuses an existing dir" grep -q "already exists" <<<"$again"
+check "backup into an existing dir exits non-zero" test "$again_rc" -ne 0
+ctl feedback --decision "$decision" --feedback_id e2e-after-backup --judge 0.1 > /dev/null
 stop_routerd
+
+# Restore: start on the backup; it has the model and the decision as of the backup.
+data_dir="$work/backup"
+start_routerd
+check "restored server has the same model" test "$(ctl model)" = "$model_before"
+check "restored server still knows the decision and the feedback id" grep -q '^duplicate' <<<"$(ctl feedback --decision "$decision" --feedback_id e2e-1 --judge 0.9)"
+check "feedback after the backup is not in it" grep -q '^applied' <<<"$(ctl feedback --decision "$decision" --feedback_id e2e-after-backup --judge 0.1)"
+stop_routerd
+data_dir="$work/data"
 
 cat > "$work/bad.textproto" <<'CFG'
 routers { name: "x" policy { epsilon: 2 } arms { id: "a" } }

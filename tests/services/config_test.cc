@@ -28,6 +28,36 @@ TEST(ConfigTest, DefaultConfigIsValidAndFilledIn) {
   EXPECT_NEAR(r.scales.cost_usd, (5.0 * 500 + 15.0 * 300) / 1e6, 1e-12);
 }
 
+TEST(ConfigTest, StorageDefaultsAndErrorsNameTheField) {
+  auto settings = ToStorageSettings(DefaultConfig());
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->durability.decision_ttl, absl::Hours(24 * 7));
+  EXPECT_EQ(settings->durability.checkpoint_every_events, 10000u);
+  EXPECT_EQ(settings->durability.checkpoint_every, absl::Minutes(5));
+  EXPECT_EQ(settings->maintenance.sweep_every, absl::Minutes(1));
+
+  v1::ServerConfig c = DefaultConfig();
+  c.mutable_storage()->set_decision_ttl_seconds(0);
+  auto bad = ToStorageSettings(c);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("storage.decision_ttl_seconds: must be in [1, "),
+            std::string::npos)
+      << bad.status();
+  c = DefaultConfig();
+  c.mutable_storage()->set_sweep_every_seconds(0);
+  EXPECT_NE(ToStorageSettings(c).status().message().find("storage.sweep_every_seconds"),
+            std::string::npos);
+
+  c = DefaultConfig();
+  c.mutable_routers(0)->set_default_reward(1.5);
+  ExpectFieldError(c, "routers[0].default_reward: must be in [0, 1], got 1.5");
+  c.mutable_routers(0)->set_default_reward(0);
+  auto specs = ToRouterSpecs(c);
+  ASSERT_TRUE(specs.ok());
+  EXPECT_EQ((*specs)[0].default_reward, 0.0);
+  EXPECT_FALSE((*ToRouterSpecs(DefaultConfig()))[0].default_reward.has_value());
+}
+
 TEST(ConfigTest, InvalidFieldsAreNamed) {
   v1::ServerConfig c = DefaultConfig();
   c.mutable_routers(0)->mutable_policy()->set_epsilon(1.5);

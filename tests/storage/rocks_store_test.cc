@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "tests/testing/temp_dir.h"
 
 namespace router::storage {
@@ -54,6 +55,7 @@ TEST(RocksStoreTest, FeedbackIsDeduplicatedAndSequencedAcrossReopen) {
   {
     auto store = RocksStore::Open(dir.path());
     ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->PutDecision(MakeDecision("d1")).ok());
     FeedbackEvent e1 = MakeEvent("d1", "f1");
     EXPECT_EQ(*(*store)->AppendFeedback(&e1), AppendOutcome::kAppended);
     EXPECT_EQ(e1.sequence, 1u);
@@ -132,6 +134,200 @@ TEST(RocksStoreTest, GarbledStoreIsAClearErrorNotAReset) {
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("Restore it from a backup"), std::string::npos)
       << store.status();
+}
+
+TEST(RocksStoreTest, FeedbackCarriesTheDecisionsFeaturesAndUpdatesItsStatus) {
+  testing::TempDir dir;
+  auto store = RocksStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->PutDecision(MakeDecision("d1")).ok());
+  FeedbackEvent e = MakeEvent("d1", "f1");  // judge score and thumbs: two quality signals
+  ASSERT_EQ(*(*store)->AppendFeedback(&e), AppendOutcome::kAppended);
+  EXPECT_EQ(e.router, "r");
+  EXPECT_EQ(e.arm, "a");
+  EXPECT_EQ(e.features, MakeDecision("d1").features);
+  FeedbackEvent cost_only;
+  cost_only.decision_id = "d1";
+  cost_only.feedback_id = "f2";
+  cost_only.signals.cost_usd = 0.01;
+  ASSERT_EQ(*(*store)->AppendFeedback(&cost_only), AppendOutcome::kAppended);
+
+  auto d = (*store)->GetDecision("d1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->feedback_events, 2u);
+  EXPECT_EQ(d->quality_signals, 2u);
+  EXPECT_EQ(d->sequence, 1u);
+  EXPECT_TRUE(*(*store)->HasFeedbackId("f2"));
+  EXPECT_FALSE(*(*store)->HasFeedbackId("f3"));
+
+  std::vector<FeedbackEvent> logged;
+  ASSERT_TRUE((*store)
+                  ->ForEachFeedbackAfter(1,
+                                         [&](const FeedbackEvent& event) {
+                                           logged.push_back(event);
+                                           return absl::OkStatus();
+                                         })
+                  .ok());
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].feedback_id, "f2");
+  EXPECT_EQ(logged[0].features, MakeDecision("d1").features);
+
+  FeedbackEvent orphan = MakeEvent("nope", "f9");
+  EXPECT_EQ((*store)->AppendFeedback(&orphan).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(*(*store)->HasFeedbackId("f9"));
+}
+
+TEST(RocksStoreTest, DecisionLogKeepsOrderAcrossReopen) {
+  testing::TempDir dir;
+  {
+    auto store = RocksStore::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    for (const char* id : {"x", "y", "z"}) ASSERT_TRUE((*store)->PutDecision(MakeDecision(id)).ok());
+    EXPECT_EQ((*store)->LastDecisionSequence(), 3u);
+  }
+  auto store = RocksStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->LastDecisionSequence(), 3u);
+  ASSERT_TRUE((*store)->PutDecision(MakeDecision("w")).ok());
+  std::vector<std::pair<uint64_t, std::string>> seen;
+  ASSERT_TRUE((*store)
+                  ->ForEachDecisionAfter(2,
+                                         [&](const Decision& d) {
+                                           seen.emplace_back(d.sequence, d.decision_id);
+                                           EXPECT_EQ(d.router, "r");
+                                           EXPECT_EQ(d.arm, "a");
+                                           return absl::OkStatus();
+                                         })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<uint64_t, std::string>>{{3, "z"}, {4, "w"}}));
+}
+
+TEST(RocksStoreTest, ExpiredDecisionsAreListedOldestFirstAndDeleted) {
+  testing::TempDir dir;
+  auto store = RocksStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  const absl::Time t0 = absl::FromUnixSeconds(1700000000);
+  for (int i = 0; i < 4; ++i) {
+    Decision d = MakeDecision("d" + std::to_string(i));
+    d.timestamp = t0 + absl::Seconds(10 * i);
+    ASSERT_TRUE((*store)->PutDecision(d).ok());
+  }
+  const absl::Time cutoff = t0 + absl::Seconds(25);  // d0, d1, d2 are older
+  auto expired = (*store)->ExpiredDecisions(cutoff, 100, 2);
+  ASSERT_TRUE(expired.ok()) << expired.status();
+  ASSERT_EQ(expired->size(), 2u);  // the limit
+  EXPECT_EQ((*expired)[0].decision_id, "d0");
+  EXPECT_EQ((*expired)[0].features, MakeDecision("d0").features);  // full records
+  EXPECT_EQ((*store)->ExpiredDecisions(cutoff, 1, 10)->size(), 1u);  // max_sequence
+  ASSERT_TRUE((*store)->DeleteDecisions(*expired).ok());
+  EXPECT_EQ((*store)->GetDecision("d0").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*store)->GetDecision("d1").status().code(), absl::StatusCode::kNotFound);
+  auto rest = (*store)->ExpiredDecisions(cutoff, 100, 10);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].decision_id, "d2");
+  int logged = 0;
+  ASSERT_TRUE((*store)
+                  ->ForEachDecisionAfter(0,
+                                         [&](const Decision&) {
+                                           ++logged;
+                                           return absl::OkStatus();
+                                         })
+                  .ok());
+  EXPECT_EQ(logged, 2);
+}
+
+TEST(RocksStoreTest, SequencesAreNotReusedAfterEveryDecisionExpired) {
+  testing::TempDir dir;
+  {
+    auto store = RocksStore::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    for (const char* id : {"x", "y"}) ASSERT_TRUE((*store)->PutDecision(MakeDecision(id)).ok());
+    auto all = (*store)->ExpiredDecisions(absl::InfiniteFuture(), 100, 10);
+    ASSERT_EQ(all->size(), 2u);
+    ASSERT_TRUE((*store)->DeleteDecisions(*all).ok());
+  }
+  auto store = RocksStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->LastDecisionSequence(), 2u);
+  ASSERT_TRUE((*store)->PutDecision(MakeDecision("z")).ok());
+  EXPECT_EQ((*store)->GetDecision("z")->sequence, 3u);
+}
+
+TEST(RocksStoreTest, CheckpointsRoundTripExactly) {
+  testing::TempDir dir;
+  EngineCheckpoint c;
+  c.last_event_sequence = 7;
+  c.last_decision_sequence = 9;
+  c.decision_counter = 11;
+  c.created = absl::FromUnixMillis(1700000000123);
+  RouterCheckpoint rc{7, 9, {}};
+  rc.state.router = "r";
+  rc.state.gamma = 0.99;
+  rc.state.decisions = 9;
+  ArmState arm;
+  arm.arm = "a";
+  arm.decisions = 9;
+  arm.quality_sum = 1.0 / 3.0;
+  arm.quality.prior_mean = {0.5, 0, 0};
+  arm.quality.lambda = 1;
+  arm.quality.a_inv_lower = {1, 0.1 / 3, 0, 1, 0, 1};
+  arm.quality.theta = {0.1, 0.2, 1e-300};
+  arm.quality.b = {0.5, 0, 0};
+  arm.quality.a_lower = {2, 0, 0, 2, 0, 2};
+  arm.quality.prior_weight = 0.25;
+  arm.quality.updates_since_restore = 2;
+  rc.state.arms.push_back(arm);
+  c.routers.push_back(rc);
+  {
+    auto store = RocksStore::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    EXPECT_FALSE((*(*store)->ReadCheckpoint()).has_value());
+    ASSERT_TRUE((*store)->WriteCheckpoint(c).ok());
+  }
+  auto store = RocksStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  auto read = (*store)->ReadCheckpoint();
+  ASSERT_TRUE(read.ok() && read->has_value()) << read.status();
+  const EngineCheckpoint& r = **read;
+  EXPECT_EQ(r.last_event_sequence, 7u);
+  EXPECT_EQ(r.last_decision_sequence, 9u);
+  EXPECT_EQ(r.decision_counter, 11u);
+  EXPECT_EQ(r.created, c.created);
+  ASSERT_EQ(r.routers.size(), 1u);
+  const ArmState& a = r.routers[0].state.arms.at(0);
+  EXPECT_EQ(r.routers[0].state.gamma, 0.99);
+  EXPECT_EQ(a.quality_sum, 1.0 / 3.0);
+  EXPECT_EQ(a.quality.a_inv_lower, arm.quality.a_inv_lower);
+  EXPECT_EQ(a.quality.theta, arm.quality.theta);
+  EXPECT_EQ(a.quality.a_lower, arm.quality.a_lower);
+  EXPECT_EQ(a.quality.prior_weight, 0.25);
+  EXPECT_EQ(a.quality.updates_since_restore, 2);
+  EXPECT_TRUE(a.cost.a_lower.empty());
+}
+
+TEST(RocksStoreTest, OlderSchemaVersionIsRefusedWithAMessage) {
+  testing::TempDir dir;
+  { ASSERT_TRUE(RocksStore::Open(dir.path()).ok()); }
+  {
+    // Rewrite the version as a routerd from before checkpoints would have left it.
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name :
+         {"default", "decisions", "feedback_ids", "events", "meta", "decision_log", "state"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), families, &handles, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[4], "schema_version", "1").ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto store = RocksStore::Open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("schema version 1"), std::string::npos)
+      << store.status();
+  EXPECT_NE(store.status().message().find("fresh --data_dir"), std::string::npos);
 }
 
 }  // namespace

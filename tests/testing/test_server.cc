@@ -16,6 +16,11 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::StartOrStatus(
   services::ServerOptions options;
   options.config = config;
   options.data_dir = data_dir;
+  return StartOrStatus(options, with_metrics);
+}
+
+absl::StatusOr<std::unique_ptr<TestServer>> TestServer::StartOrStatus(
+    services::ServerOptions options, bool with_metrics) {
   options.grpc_addr = "127.0.0.1:0";
   // Off unless asked for: stopping civetweb takes ~2 s (its poll quantum), per server.
   options.metrics_addr = with_metrics ? "127.0.0.1:0" : "";
@@ -65,6 +70,17 @@ v1::RouterInfo TestServer::Info(const std::string& router) {
   }
   ADD_FAILURE() << "router " << router << " not listed";
   return {};
+}
+
+v1::GetModelResponse TestServer::Model(const std::string& router) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::GetModelRequest request;
+  request.set_router(router);
+  v1::GetModelResponse response;
+  const grpc::Status status = admin_->GetModel(&ctx, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
 }
 
 v1::RouterConfig ToyRouter(const std::string& name, int embedding_dim) {

@@ -20,6 +20,9 @@ class TestServer {
                                            bool with_metrics = false);
   static absl::StatusOr<std::unique_ptr<TestServer>> StartOrStatus(
       const v1::ServerConfig& config, const std::string& data_dir, bool with_metrics = false);
+  // With every option given (clock, sync, rebuild_state...); addresses as above.
+  static absl::StatusOr<std::unique_ptr<TestServer>> StartOrStatus(
+      services::ServerOptions options, bool with_metrics = false);
 
   v1::RouterService::Stub& router() { return *router_; }
   v1::FeedbackService::Stub& feedback() { return *feedback_; }
@@ -31,6 +34,7 @@ class TestServer {
   grpc::Status Route(const v1::RouteRequest& request, v1::RouteResponse* response);
   grpc::Status Feedback(const v1::FeedbackRequest& request, v1::FeedbackResponse* response);
   v1::RouterInfo Info(const std::string& router);
+  v1::GetModelResponse Model(const std::string& router);
 
  private:
   std::unique_ptr<services::Server> server_;
