@@ -150,6 +150,7 @@ absl::Status Engine::Recover() {
           regret.exact_regret_events = rc.accounting.exact_regret_events;
           accounting.regret.Restore(regret);
           accounting.joined_decisions.store(rc.accounting.joined_decisions);
+          accounting.expired_unanswered.store(rc.accounting.expired_unanswered);
           event_after[router] = rc.last_event_sequence;
           decision_after[router] = rc.last_decision_sequence;
           ++recovery_.routers_from_checkpoint;
@@ -340,8 +341,6 @@ absl::StatusOr<FeedbackResult> Engine::AppendAndLearn(Router* router, const Deci
   last_event_sequence_ = event->sequence;
   ASSIGN_OR_RETURN(result.learned, Apply(*router, *event));
   events_applied_.fetch_add(1, std::memory_order_relaxed);
-  result.first_for_decision = event->first_for_decision;
-  result.regret = accounting_.at(router->name())->regret.Snapshot();
   return result;
 }
 
@@ -435,6 +434,7 @@ absl::Status Engine::Checkpoint() {
       rc.accounting.exact_regret = regret.exact_regret;
       rc.accounting.exact_regret_events = regret.exact_regret_events;
       rc.accounting.joined_decisions = accounting.joined_decisions.load();
+      rc.accounting.expired_unanswered = accounting.expired_unanswered.load();
       checkpoint.routers.push_back(std::move(rc));
     }
   }
@@ -487,6 +487,11 @@ absl::StatusOr<SweepStats> Engine::SweepExpired() {
     for (const Decision& d : batch) {
       const std::optional<double> reward = DefaultReward(d.router);
       Router* router = FindRouter(d.router);
+      if (router != nullptr && !d.imported && d.feedback_events == 0 &&
+          (!reward || d.features.empty())) {
+        // Expires unanswered: no longer pending, and never joined.
+        accounting_.at(d.router)->expired_unanswered.fetch_add(1);
+      }
       if (!reward || router == nullptr || d.imported || d.quality_signals > 0 ||
           d.features.empty()) {
         continue;
@@ -524,6 +529,7 @@ std::vector<RouterStats> Engine::ListRouters() const {
     RouterStats stats = FindRouter(spec.name)->Stats();
     const Accounting& accounting = *accounting_.at(spec.name);
     stats.joined_decisions = accounting.joined_decisions.load();
+    stats.expired_unanswered = accounting.expired_unanswered.load();
     stats.regret = accounting.regret.Snapshot();
     out.push_back(std::move(stats));
   }

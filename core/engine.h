@@ -23,8 +23,6 @@ struct FeedbackResult {
   bool duplicate = false;
   std::optional<LearnOutcome> learned;  // set unless duplicate
   absl::Duration join_lag;              // from the decision to this feedback
-  bool first_for_decision = false;      // the decision's first feedback event
-  RegretSnapshot regret;                // the router's regret accounting after this event
 };
 
 struct RecoveryStats {
@@ -167,6 +165,8 @@ class Engine {
   struct Accounting {
     RegretTracker regret;
     std::atomic<uint64_t> joined_decisions{0};
+    // Decisions the TTL sweep removed that never got feedback (nor a default reward).
+    std::atomic<uint64_t> expired_unanswered{0};
   };
   // Learns from an appended event and updates the router's accounting; used live and in replay.
   absl::StatusOr<LearnOutcome> Apply(Router& router, const FeedbackEvent& event);

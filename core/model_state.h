@@ -79,6 +79,7 @@ struct AccountingState {
   double exact_regret = 0;
   uint64_t exact_regret_events = 0;
   uint64_t joined_decisions = 0;
+  uint64_t expired_unanswered = 0;
 };
 
 struct RouterCheckpoint {

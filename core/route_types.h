@@ -77,6 +77,8 @@ struct RouterStats {
   uint64_t feedback_events = 0;
   // Decisions that received at least one feedback event.
   uint64_t joined_decisions = 0;
+  // Decisions that expired without any feedback; pending = decisions − joined − these.
+  uint64_t expired_unanswered = 0;
   std::vector<ArmStats> arms;
   // Spend target (0: none) and the Lagrange multiplier currently added to the cost weight.
   double spend_target_usd = 0;

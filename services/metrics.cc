@@ -105,52 +105,7 @@ Metrics::Metrics(prometheus::Registry& registry)
       posterior_width_count_(prometheus::BuildCounter()
                                  .Name("router_posterior_width_count")
                                  .Help("Number of posterior width samples")
-                                 .Register(registry)),
-      ips_value_(prometheus::BuildGauge()
-                     .Name("router_ips_value")
-                     .Help("Inverse-propensity estimate of the total quality an arm would have "
-                           "earned if always chosen, over the rewarded decisions")
-                     .Register(registry)),
-      joined_(prometheus::BuildCounter()
-                  .Name("router_decisions_joined_total")
-                  .Help("Decisions that received at least one feedback event")
-                  .Register(registry)),
-      pending_(prometheus::BuildGauge()
-                   .Name("router_pending_decisions")
-                   .Help("Logged decisions that have not yet received any feedback")
-                   .Register(registry)),
-      realised_quality_(prometheus::BuildGauge()
-                            .Name("router_realised_quality")
-                            .Help("Sum of quality observed over rewarded events (all time)")
-                            .Register(registry)),
-      rewarded_events_(prometheus::BuildGauge()
-                           .Name("router_rewarded_events")
-                           .Help("Feedback events that carried a quality signal (all time)")
-                           .Register(registry)),
-      estimated_regret_(prometheus::BuildGauge()
-                            .Name("router_estimated_regret")
-                            .Help("Estimated regret vs the best fixed arm: max_a ips_value - "
-                                  "realised_quality (all time)")
-                            .Register(registry)),
-      exact_regret_(prometheus::BuildCounter()
-                        .Name("router_exact_regret_total")
-                        .Help("Sum of best arm quality minus chosen arm quality, over feedback "
-                              "that carried every arm's outcome")
-                        .Register(registry)),
-      exact_regret_events_(prometheus::BuildCounter()
-                               .Name("router_exact_regret_events_total")
-                               .Help("Feedback events that carried every arm's outcome")
-                               .Register(registry)),
-      spend_multiplier_(prometheus::BuildGauge()
-                            .Name("router_spend_multiplier")
-                            .Help("Lagrange multiplier added to the cost weight to hold the "
-                                  "router's spend target (0 without a target)")
-                            .Register(registry)),
-      spend_target_(prometheus::BuildGauge()
-                        .Name("router_spend_target_usd")
-                        .Help("Configured mean cost per request the router steers toward, USD "
-                              "(0: none)")
-                        .Register(registry)) {
+                                 .Register(registry)) {
   const auto latency_buckets = ExponentialBuckets(10e-6, 2.0, 18);  // 10 µs .. 1.3 s
   for (int i = 0; i < kRpcCount; ++i) {
     rpc_latency_by_rpc_[i] =
@@ -164,29 +119,14 @@ Metrics::Metrics(prometheus::Registry& registry)
 }
 
 void Metrics::AddRouter(const RouterStats& stats, double grid_intensity_g_per_kwh) {
-  const prometheus::Labels labels = {{"router", stats.name}};
   absl::MutexLock lock(&mu_);
   RouterSeries& series = routers_[stats.name];
   for (size_t i = 0; i < std::size(kSignals); ++i) {
     series.feedback_signals[i] =
         &feedback_signals_.Add({{"router", stats.name}, {"signal", kSignals[i]}});
   }
-  series.spend_multiplier = &spend_multiplier_.Add(labels);
-  series.spend_multiplier->Set(stats.spend_multiplier);
-  spend_target_.Add(labels).Set(stats.spend_target_usd);
   series.grid_intensity_g_per_kwh = grid_intensity_g_per_kwh;
-  series.joined = &joined_.Add(labels);
-  series.pending = &pending_.Add(labels);
-  series.realised_quality = &realised_quality_.Add(labels);
-  series.rewarded_events = &rewarded_events_.Add(labels);
-  series.estimated_regret = &estimated_regret_.Add(labels);
-  series.exact_regret = &exact_regret_.Add(labels);
-  series.exact_regret_events = &exact_regret_events_.Add(labels);
-  // Cumulative series continue from what recovery rebuilt, so a restart is not a cliff.
-  series.joined->Increment(static_cast<double>(stats.joined_decisions));
-  series.pending->Set(static_cast<double>(stats.decisions - stats.joined_decisions));
   for (const ArmStats& arm : stats.arms) AddArmLocked(stats.name, arm.spec.id);
-  SetRegret(series, stats.regret);
 }
 
 void Metrics::AddArm(const std::string& router, const std::string& arm) {
@@ -203,26 +143,10 @@ Metrics::ArmSeries& Metrics::AddArmLocked(const std::string& router, const std::
                    &cost_.Add(labels),                &quality_sum_.Add(labels),
                    &quality_count_.Add(labels),       &latency_sum_.Add(labels),
                    &energy_sum_.Add(labels),          &co2_.Add(labels),
-                   &posterior_width_sum_.Add(labels), &posterior_width_count_.Add(labels),
-                   &ips_value_.Add(labels)};
+                   &posterior_width_sum_.Add(labels), &posterior_width_count_.Add(labels)};
   return arms.emplace(arm, series).first->second;
 }
 
-void Metrics::SetRegret(RouterSeries& series, const RegretSnapshot& regret) {
-  series.realised_quality->Set(regret.realised_quality);
-  series.rewarded_events->Set(static_cast<double>(regret.rewarded_events));
-  series.estimated_regret->Set(regret.estimated_regret);
-  // Counters only move forward; snapshots are cumulative, so add what is new.
-  const double exact_delta = regret.exact_regret - series.exact_regret->Value();
-  if (exact_delta > 0) series.exact_regret->Increment(exact_delta);
-  const double events_delta =
-      static_cast<double>(regret.exact_regret_events) - series.exact_regret_events->Value();
-  if (events_delta > 0) series.exact_regret_events->Increment(events_delta);
-  for (const auto& [id, value] : regret.ips_value) {
-    auto it = series.arms.find(id);
-    if (it != series.arms.end()) it->second.ips_value->Set(value);
-  }
-}
 
 Metrics::ArmSeries* Metrics::FindArm(const std::string& router, const std::string& arm) {
   auto r = routers_.find(router);
@@ -235,7 +159,6 @@ void Metrics::RecordDecision(const RouteResult& result) {
   absl::ReaderMutexLock lock(&mu_);
   auto router = routers_.find(result.decision.router);
   if (router == routers_.end()) return;
-  router->second.pending->Increment();
   ArmSeries* arm = FindArm(result.decision.router, result.decision.arm);
   if (arm == nullptr) return;
   arm->decisions->Increment();
@@ -257,16 +180,10 @@ void Metrics::RecordFeedback(const Signals& signals, const FeedbackResult& resul
   join_lag_seconds_->Observe(absl::ToDoubleSeconds(result.join_lag));
   if (!result.learned) return;
   const LearnOutcome& l = *result.learned;
-  // Exclusive: regret counters are advanced by differences between cumulative snapshots.
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   auto router = routers_.find(l.router);
   if (router == routers_.end()) return;
-  RouterSeries& series = router->second;
-  if (result.first_for_decision) {
-    series.joined->Increment();
-    series.pending->Decrement();
-  }
-  SetRegret(series, result.regret);
+  const RouterSeries& series = router->second;
   const bool present[] = {signals.thumbs != ThumbsSignal::kNone, signals.judge_score.has_value(),
                           signals.latency_ms.has_value(),        signals.energy_j.has_value(),
                           signals.cost_usd.has_value(),          signals.input_tokens.has_value(),
@@ -274,7 +191,6 @@ void Metrics::RecordFeedback(const Signals& signals, const FeedbackResult& resul
   for (size_t i = 0; i < std::size(present); ++i) {
     if (present[i]) series.feedback_signals[i]->Increment();
   }
-  series.spend_multiplier->Set(l.spend_multiplier);
   ArmSeries* arm = FindArm(l.router, l.arm);
   if (arm == nullptr) return;
   if (l.quality) {

@@ -38,8 +38,9 @@ class Metrics {
  public:
   explicit Metrics(prometheus::Registry& registry);
 
-  // Creates the series of a router and its arms, starting the cumulative ones from `stats`
-  // (what recovery rebuilt). grid_intensity_g_per_kwh converts energy to CO₂.
+  // Creates the series of a router and its arms. grid_intensity_g_per_kwh converts energy to
+  // CO₂. (Series that mirror the engine's state, like regret, are read at scrape time by
+  // RouterStateMetrics.)
   void AddRouter(const RouterStats& stats, double grid_intensity_g_per_kwh);
   // Creates the series of an arm added at run time (idempotent).
   void AddArm(const std::string& router, const std::string& arm);
@@ -64,25 +65,15 @@ class Metrics {
     prometheus::Counter* co2_g;
     prometheus::Counter* posterior_width_sum;
     prometheus::Counter* posterior_width_count;
-    prometheus::Gauge* ips_value;
   };
   struct RouterSeries {
     absl::flat_hash_map<std::string, ArmSeries> arms;
     prometheus::Counter* feedback_signals[7];  // indexed like kSignals in metrics.cc
     double grid_intensity_g_per_kwh = 0;
-    prometheus::Counter* joined;
-    prometheus::Gauge* pending;
-    prometheus::Gauge* realised_quality;
-    prometheus::Gauge* rewarded_events;
-    prometheus::Gauge* estimated_regret;
-    prometheus::Counter* exact_regret;
-    prometheus::Counter* exact_regret_events;
-    prometheus::Gauge* spend_multiplier;
   };
   ArmSeries& AddArmLocked(const std::string& router, const std::string& arm)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SetRegret(RouterSeries& series, const RegretSnapshot& regret)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   ArmSeries* FindArm(const std::string& router, const std::string& arm)
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
@@ -102,16 +93,6 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& co2_;
   prometheus::Family<prometheus::Counter>& posterior_width_sum_;
   prometheus::Family<prometheus::Counter>& posterior_width_count_;
-  prometheus::Family<prometheus::Gauge>& ips_value_;
-  prometheus::Family<prometheus::Counter>& joined_;
-  prometheus::Family<prometheus::Gauge>& pending_;
-  prometheus::Family<prometheus::Gauge>& realised_quality_;
-  prometheus::Family<prometheus::Gauge>& rewarded_events_;
-  prometheus::Family<prometheus::Gauge>& estimated_regret_;
-  prometheus::Family<prometheus::Counter>& exact_regret_;
-  prometheus::Family<prometheus::Counter>& exact_regret_events_;
-  prometheus::Family<prometheus::Gauge>& spend_multiplier_;
-  prometheus::Family<prometheus::Gauge>& spend_target_;
 
   std::array<prometheus::Histogram*, kRpcCount> rpc_latency_by_rpc_{};
   prometheus::Counter* feedback_applied_;

@@ -16,6 +16,7 @@
 #include "services/feedback_service.h"
 #include "services/metrics.h"
 #include "services/process_metrics.h"
+#include "services/router_state_metrics.h"
 #include "services/route_service.h"
 
 namespace router::services {
@@ -55,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     }
     server->metrics_->AddRouter(stats, intensity);
   }
+  server->router_state_metrics_ = std::make_shared<RouterStateMetrics>(server->engine_.get());
   storage::RocksStore* store = server->store_.get();
   server->process_metrics_ = std::make_shared<ProcessMetrics>(
       absl::Now(), [store] { return store->ApproximateSizeBytes(); });
@@ -67,6 +69,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     }
     server->exposer_->RegisterCollectable(server->registry_);
     server->exposer_->RegisterCollectable(server->process_metrics_);
+    server->exposer_->RegisterCollectable(server->router_state_metrics_);
     const std::vector<int> ports = server->exposer_->GetListeningPorts();
     server->metrics_port_ = ports.empty() ? 0 : ports.front();
   }

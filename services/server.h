@@ -24,6 +24,7 @@ namespace router::services {
 
 class Metrics;
 class ProcessMetrics;
+class RouterStateMetrics;
 class RouteService;
 class FeedbackService;
 class AdminService;
@@ -73,6 +74,7 @@ class Server {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;
   std::shared_ptr<ProcessMetrics> process_metrics_;
+  std::shared_ptr<RouterStateMetrics> router_state_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<RouteService> route_service_;
   std::unique_ptr<FeedbackService> feedback_service_;

@@ -70,6 +70,7 @@ std::string EncodeRouterCheckpoint(const RouterCheckpoint& c) {
   acc->set_exact_regret(c.accounting.exact_regret);
   acc->set_exact_regret_events(c.accounting.exact_regret_events);
   acc->set_joined_decisions(c.accounting.joined_decisions);
+  acc->set_expired_unanswered(c.accounting.expired_unanswered);
   for (const ArmState& a : s.arms) {
     pb::ArmStateRecord* out = r.add_arms();
     out->set_arm(a.arm);
@@ -121,6 +122,7 @@ absl::StatusOr<RouterCheckpoint> DecodeRouterCheckpoint(absl::string_view bytes)
   c.accounting.exact_regret = acc.exact_regret();
   c.accounting.exact_regret_events = acc.exact_regret_events();
   c.accounting.joined_decisions = acc.joined_decisions();
+  c.accounting.expired_unanswered = acc.expired_unanswered();
   for (const pb::ArmStateRecord& in : r.arms()) {
     ArmState a;
     a.arm = in.arm();

@@ -23,6 +23,8 @@ services::ServerOptions Options(const std::string& dir, FakeClock* clock) {
   v1::RouterConfig* router = options.config.add_routers();
   *router = testing::ToyRouter("toy");
   router->set_default_reward(0.25);
+  // Without a default reward: a decision nobody answers just expires.
+  *options.config.add_routers() = testing::ToyRouter("plain");
   options.config.mutable_storage()->set_decision_ttl_seconds(kTtlSeconds);
   options.config.mutable_storage()->set_sweep_every_seconds(60);
   options.data_dir = dir;
@@ -70,6 +72,11 @@ TEST(TtlTest, ExpiredDecisionsAreRefusedSweptAndDefaultRewarded) {
   const std::string rated = RouteOne(server, "rated");
   const std::string cost_only = RouteOne(server, "cost only");
   const std::string silent = RouteOne(server, "silent");
+  v1::RouteRequest unanswered;
+  unanswered.set_router("plain");
+  unanswered.set_text("nobody answers this one");
+  v1::RouteResponse unanswered_response;
+  ASSERT_TRUE(server.Route(unanswered, &unanswered_response).ok());
   v1::FeedbackResponse r;
   ASSERT_TRUE(SendFeedback(server, rated, "rated-1", true, &r).ok());
   ASSERT_TRUE(SendFeedback(server, cost_only, "cost-1", false, &r).ok());
@@ -114,6 +121,12 @@ TEST(TtlTest, ExpiredDecisionsAreRefusedSweptAndDefaultRewarded) {
   ASSERT_TRUE(metrics.ok());
   EXPECT_EQ(testing::SumMetric(*metrics, "router_feedback_events_total", "outcome=\"expired\""),
             2);  // silent-1 and rated-3; the retried rated-1 is a duplicate
+  // The sweep closed every decision: "toy"'s three are joined (two by feedback, "silent" by its
+  // default reward), "plain"'s one expired unanswered; none is pending any more.
+  EXPECT_EQ(testing::SumMetric(*metrics, "router_decisions_joined_total", "router=\"toy\""), 3);
+  EXPECT_EQ(testing::SumMetric(*metrics, "router_decisions_joined_total", "router=\"plain\""), 0);
+  EXPECT_EQ(testing::SumMetric(*metrics, "router_pending_decisions"), 0);
+  EXPECT_EQ(testing::SumMetric(*metrics, "router_rewarded_events", "router=\"toy\""), 4);
 
   // Deleted decisions stay counted and the default rewards replay: same model after a restart.
   const v1::GetModelResponse before = server.Model("toy");
