@@ -148,7 +148,8 @@ void ToModelResponse(const RouterState& state, v1::GetModelResponse* response) {
       v1::ObjectiveModel* out = arm->add_objectives();
       out->set_objective(name);
       out->mutable_theta()->Assign(m->theta.begin(), m->theta.end());
-      out->mutable_a_inv_lower()->Assign(m->a_inv_lower.begin(), m->a_inv_lower.end());
+      // The true A⁻¹: the model keeps it as a matrix times a forgetting scale.
+      for (double v : m->a_inv_lower) out->add_a_inv_lower(m->inv_scale * v);
       out->set_observations(m->observations);
     }
   }

@@ -257,7 +257,7 @@ TEST_F(CrashTest, KilledAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
         EXPECT_NEAR(m.theta(k), models[o]->theta[k], 1e-9) << want.arm << " " << m.objective();
       }
       for (int k = 0; k < m.a_inv_lower_size(); ++k) {
-        EXPECT_NEAR(m.a_inv_lower(k), models[o]->a_inv_lower[k], 1e-9)
+        EXPECT_NEAR(m.a_inv_lower(k), models[o]->inv_scale * models[o]->a_inv_lower[k], 1e-9)
             << want.arm << " " << m.objective();
       }
     }
