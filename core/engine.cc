@@ -236,6 +236,7 @@ absl::StatusOr<LearnOutcome> Engine::Apply(Router& router, const FeedbackEvent& 
   decision.arm = event.arm;
   decision.features = event.features;
   decision.propensity = event.propensity;
+  decision.imported = event.imported;
   ASSIGN_OR_RETURN(LearnOutcome learned, router.Learn(decision, event.signals));
   // Warm-start outcomes teach the models but were never decisions: no join, no regret.
   if (event.imported) return learned;

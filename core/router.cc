@@ -255,7 +255,9 @@ absl::StatusOr<LearnOutcome> Router::Learn(const Decision& decision, const Signa
   out.router = spec_.name;
   out.arm = arm->spec().id;
   arm->Learn(x, signals, spec_.policy.gamma, spec_.quality_sources, &out);
-  if (out.cost_usd) spend_.ObserveCost(*out.cost_usd);
+  // A warm-start outcome was never spent (the import carries every arm's outcome on every query),
+  // so it teaches the cost model but does not move the spend multiplier.
+  if (out.cost_usd && !decision.imported) spend_.ObserveCost(*out.cost_usd);
   out.spend_multiplier = spend_.multiplier();
   ++feedback_events_;
   return out;

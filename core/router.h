@@ -55,7 +55,7 @@ class Router {
   [[nodiscard]] absl::StatusOr<std::vector<double>> Featurize(const RouteQuery& query) const;
 
   // Applies one feedback event's signals to the decided arm's models, and a realised cost to the
-  // spend multiplier. DataLoss if the decision does not fit this router (unknown arm, wrong
+  // spend multiplier (not for an imported warm-start outcome: nothing was spent). DataLoss if the decision does not fit this router (unknown arm, wrong
   // feature length).
   [[nodiscard]] absl::StatusOr<LearnOutcome> Learn(const Decision& decision,
                                                   const Signals& signals);

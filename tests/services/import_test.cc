@@ -147,6 +147,21 @@ TEST(ImportTest, RepeatedImportAppliesNothingAndAReusedIdWithOtherTextIsRefused)
   }
 }
 
+// Imported outcomes were never spent: with a spend target below their mean cost they must not
+// drive the spend multiplier up before the first real request (it would start the online pass
+// pricing cost at whatever 2 x n imports had accumulated, e.g. always the cheapest arm).
+TEST(ImportTest, ImportedCostsDoNotMoveTheSpendMultiplier) {
+  TempDir dir;
+  v1::ServerConfig config = Config();
+  config.mutable_routers(0)->mutable_budget()->set_target_cost_per_request_usd(0.0005);
+  auto server = TestServer::Start(config, dir.path());
+  ASSERT_NE(server, nullptr);
+  ASSERT_EQ(Import(*server, Items(30)).observations(), 60u);  // mean cost 0.0015, 3x the target
+  const v1::RouterInfo info = server->Info("toy");
+  EXPECT_DOUBLE_EQ(info.target_cost_per_request_usd(), 0.0005);
+  EXPECT_DOUBLE_EQ(info.spend_multiplier(), 0.0);
+}
+
 TEST(ImportTest, ImportedKnowledgeSurvivesARestartAndIsNotCountedAsDecisions) {
   TempDir dir;
   v1::RouteResponse before;

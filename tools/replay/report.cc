@@ -404,10 +404,11 @@ std::string SummaryMarkdown(const Report& r) {
         Pct(c.mixture_rel_cost), c.regret_first, c.regret_second, c.regret_best,
         100 * c.explored, c.qps);
   }
+  // The longest single run, not the longest per-config mean over seeds.
   double stream = 0, import = 0;
-  for (const ConfigMean& c : configs) {
-    stream = std::max(stream, c.stream_seconds);
-    import = std::max(import, c.import_seconds);
+  for (const RunRecord& run : r.runs) {
+    stream = std::max(stream, run.run.stream_seconds);
+    import = std::max(import, run.run.import_seconds);
   }
   absl::StrAppendFormat(&s, "\nLongest stream pass (Route + Feedback over gRPC): %.1f s", stream);
   if (import > 0) absl::StrAppendFormat(&s, "; longest warm-start import: %.1f s", import);
