@@ -537,27 +537,31 @@ std::vector<RouterStats> Engine::ListRouters() const {
   return out;
 }
 
+namespace {
+
+// The spec of an arm added at run time: live (AddArm) and in replay (ApplyArmChange) alike.
+ArmSpec AddedArmSpec(const ArmChange& change, const Router& router) {
+  ArmSpec arm;
+  arm.id = change.arm;
+  arm.input_price_per_mtok = change.input_price_per_mtok;
+  arm.output_price_per_mtok = change.output_price_per_mtok;
+  arm.quality_prior = change.quality_prior.value_or(router.default_quality_prior());
+  return arm;
+}
+
+}  // namespace
+
 absl::Status Engine::ApplyArmChange(const ArmChange& change) {
   Router* router = FindRouter(change.router);
   if (change.kind == ArmChange::Kind::kSetDisabled) {
     return router->SetArmDisabled(change.arm, change.disabled).status();
   }
-  ArmSpec arm;
-  arm.id = change.arm;
-  arm.input_price_per_mtok = change.input_price_per_mtok;
-  arm.output_price_per_mtok = change.output_price_per_mtok;
-  arm.quality_prior = change.quality_prior.value_or(router->default_quality_prior());
-  arm.disabled = false;
-  return router->AddArm(arm).status();
+  return router->AddArm(AddedArmSpec(change, *router)).status();
 }
 
 absl::StatusOr<ArmStats> Engine::AddArm(const ArmChange& change) {
   ASSIGN_OR_RETURN(Router * router, RequireRouter(change.router));
-  ArmSpec arm;
-  arm.id = change.arm;
-  arm.input_price_per_mtok = change.input_price_per_mtok;
-  arm.output_price_per_mtok = change.output_price_per_mtok;
-  arm.quality_prior = change.quality_prior.value_or(router->default_quality_prior());
+  const ArmSpec arm = AddedArmSpec(change, *router);
   RETURN_IF_ERROR(ValidateArmSpec(arm));
   absl::MutexLock lock(&admin_mu_);
   if (router->HasArm(change.arm)) {
