@@ -5,55 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/convert.h"
+#include "services/item_stream_reactor.h"
 
 namespace router::services {
-namespace {
-
-// Enough reasons to debug an import without letting a bad stream grow the summary unbounded.
-constexpr int kMaxReportedErrors = 10;
-
-// Reads ImportOutcomes items one by one; a bad item is counted and the stream goes on.
-class ImportReactor final : public grpc::ServerReadReactor<v1::ImportOutcomesRequest> {
- public:
-  ImportReactor(Engine* engine, Metrics* metrics, v1::ImportOutcomesSummary* summary)
-      : engine_(engine), metrics_(metrics), summary_(summary), start_(absl::Now()) {
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // client finished writing (or the call broke)
-      metrics_->RecordRpc(Rpc::kImportOutcomes, absl::StatusCode::kOk, absl::Now() - start_);
-      Finish(grpc::Status::OK);
-      return;
-    }
-    summary_->set_items(summary_->items() + 1);
-    absl::StatusOr<ImportResult> result = engine_->Import(ToImportItem(request_));
-    if (!result.ok()) {
-      summary_->set_rejected(summary_->rejected() + 1);
-      if (summary_->errors_size() < kMaxReportedErrors) {
-        summary_->add_errors(absl::StrCat(index_, ": ", result.status().message()));
-      }
-    } else {
-      summary_->set_observations(summary_->observations() + result->applied);
-      summary_->set_duplicate(summary_->duplicate() + result->duplicate);
-    }
-    ++index_;
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  Engine* const engine_;
-  Metrics* const metrics_;
-  v1::ImportOutcomesSummary* const summary_;
-  const absl::Time start_;
-  v1::ImportOutcomesRequest request_;
-  uint64_t index_ = 0;
-};
-
-}  // namespace
-
 grpc::ServerUnaryReactor* AdminService::Finish(grpc::CallbackServerContext* context, Rpc rpc,
                                                absl::Time start, const absl::Status& status,
                                                bool durable) {
@@ -112,7 +66,16 @@ grpc::ServerUnaryReactor* AdminService::SetArmState(grpc::CallbackServerContext*
 
 grpc::ServerReadReactor<v1::ImportOutcomesRequest>* AdminService::ImportOutcomes(
     grpc::CallbackServerContext* context, v1::ImportOutcomesSummary* summary) {
-  return new ImportReactor(engine_, metrics_, summary);
+  return new ItemStreamReactor<v1::ImportOutcomesRequest, v1::ImportOutcomesSummary>(
+      engine_, metrics_, Rpc::kImportOutcomes, summary,
+      [this](const v1::ImportOutcomesRequest& request, v1::ImportOutcomesSummary* out) {
+        out->set_items(out->items() + 1);
+        absl::StatusOr<ImportResult> result = engine_->Import(ToImportItem(request));
+        if (!result.ok()) return result.status();
+        out->set_observations(out->observations() + result->applied);
+        out->set_duplicate(out->duplicate() + result->duplicate);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::GetModel(grpc::CallbackServerContext* context,

@@ -21,7 +21,6 @@ class FeedbackService final : public v1::FeedbackService::CallbackService {
 
   // Applies one request and records its outcome; shared by the unary and the streaming call.
   absl::StatusOr<FeedbackResult> Apply(const v1::FeedbackRequest& request);
-  Engine* engine() const { return engine_; }
 
  private:
   Engine* const engine_;

@@ -201,5 +201,29 @@ TEST(ImportTest, ImportedKnowledgeSurvivesARestartAndIsNotCountedAsDecisions) {
   }
 }
 
+// With fsync per write, the import summary is sent only after the group commit; the imported
+// knowledge is then all there after a restart.
+TEST(ImportTest, SyncModeImportIsSummarisedAndSurvivesARestart) {
+  TempDir dir;
+  services::ServerOptions options;
+  options.config = Config();
+  options.data_dir = dir.path();
+  options.store.sync = true;
+  {
+    auto server = TestServer::StartOrStatus(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    const v1::ImportOutcomesSummary summary = Import(**server, Items(10));
+    EXPECT_EQ(summary.items(), 10u);
+    EXPECT_EQ(summary.observations(), 20u);
+    EXPECT_EQ(summary.rejected(), 0u);
+  }
+  auto server = TestServer::StartOrStatus(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  uint64_t observations = 0;
+  const v1::RouterInfo info = (*server)->Info("toy");
+  for (const v1::ArmInfo& arm : info.arms()) observations += arm.quality_observations();
+  EXPECT_EQ(observations, 20u);
+}
+
 }  // namespace
 }  // namespace router
