@@ -1,6 +1,6 @@
 // router-replay: evaluates bandit-router on a real routing dataset through the gRPC service.
 //
-//   router-replay --data ../shared/data/llmrouter/llmrouter-9models.jsonl --seeds 5
+//   router-replay --data datasets/llmrouter/llmrouter-9models.jsonl --seeds 5
 //       --sweep "cost_weight=0,0.2,0.4;policy=linucb,thompson" --out eval/llmrouter
 //
 // Starts routerd in-process (or uses --addr), configures a router whose arms are the dataset's
@@ -33,7 +33,7 @@
 #include "tools/replay/replay.h"
 #include "tools/replay/report.h"
 
-ABSL_FLAG(std::string, data, "", "dataset (JSONL, format of ../shared/data/README.md); required");
+ABSL_FLAG(std::string, data, "", "dataset (JSONL, format of datasets/README.md); required");
 ABSL_FLAG(std::string, out, "replay-out", "directory for the CSV, markdown and SVG outputs");
 ABSL_FLAG(std::string, split, "", "stream only the queries of this split (empty: all)");
 ABSL_FLAG(std::string, warm_split, "",

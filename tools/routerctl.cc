@@ -237,7 +237,7 @@ int SetArmState(const std::shared_ptr<grpc::Channel>& channel, bool disabled) {
   return 0;
 }
 
-// Streams a dataset file (../shared/data/README.md format) to AdminService.ImportOutcomes.
+// Streams a dataset file (datasets/README.md format) to AdminService.ImportOutcomes.
 int Import(const std::shared_ptr<grpc::Channel>& channel, const std::string& path) {
   absl::StatusOr<router::replay::Dataset> data = router::replay::ReadDataset(path);
   if (!data.ok()) return Fail(std::string(data.status().message()));

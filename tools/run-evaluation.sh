@@ -6,7 +6,7 @@
 #   bash tools/run-evaluation.sh NAME...    # only these (see the list below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${DATA:-../shared/data}
+DATA=${DATA:-datasets}
 REPLAY=${REPLAY:-build/tools/router-replay}
 [[ -x $REPLAY ]] || bash tools/build.sh router-replay
 LLM=$DATA/llmrouter/llmrouter-9models.jsonl

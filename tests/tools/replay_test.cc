@@ -33,13 +33,13 @@ struct Row {
 
 std::string DataDir() {
   const char* src = std::getenv("ROUTER_SOURCE_DIR");
-  return absl::StrCat(src != nullptr ? src : ".", "/../shared/data");
+  return absl::StrCat(src != nullptr ? src : ".", "/datasets");
 }
 
 std::vector<Row> ReadFirst(const std::string& path, int n) {
   std::ifstream in(path);
   EXPECT_TRUE(in.good()) << "cannot read " << path
-                         << " (CI checks the repository out with shared/ beside it)";
+                         << " (the datasets live in the repository under datasets/)";
   std::vector<Row> rows;
   std::string line;
   while (static_cast<int>(rows.size()) < n && std::getline(in, line)) {

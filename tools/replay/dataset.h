@@ -1,7 +1,7 @@
 #ifndef BANDIT_ROUTER_TOOLS_REPLAY_DATASET_H_
 #define BANDIT_ROUTER_TOOLS_REPLAY_DATASET_H_
 
-// Routing datasets in the JSONL format of ../shared/data/README.md: one query per line with the
+// Routing datasets in the JSONL format of datasets/README.md: one query per line with the
 // outcome of every arm (model) that was run on it.
 
 #include <cstdint>
