@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/clock.h"
 #include "core/event_store.h"
+#include "core/ope.h"
 #include "core/regret_tracker.h"
 #include "core/route_types.h"
 #include "core/router.h"
@@ -134,6 +135,17 @@ class Engine {
   // feedback "default_reward:<decision id>". Writes a checkpoint first if the decisions to
   // delete are not in one yet (recovery counts decisions after the checkpoint from the log).
   [[nodiscard]] absl::StatusOr<SweepStats> SweepExpired();
+
+  // Off-policy evaluation of `candidate` (a validated spec; its name is ignored) on router
+  // `router`'s logged decisions: EvaluateCandidate (core/ope.h) on a snapshot of the log, with
+  // the live spec and the router's current arms as the logging policy. Runs on the caller's
+  // thread without any engine lock; Route and Feedback go on meanwhile, and what they log after
+  // the snapshot is not evaluated. NotFound for an unknown router; InvalidArgument naming the
+  // field when the candidate changes the feature layout; the store's error (Unimplemented if it
+  // cannot take snapshots).
+  [[nodiscard]] absl::StatusOr<EvaluationReport> Evaluate(
+      absl::string_view router, RouterSpec candidate, const EvaluationOptions& options,
+      const std::function<void(const EvaluationProgress&)>& progress = nullptr) const;
 
   // A router's learned state, for inspection (AdminService.GetModel) and tests.
   [[nodiscard]] absl::StatusOr<RouterState> ExportRouter(absl::string_view name) const;

@@ -5,6 +5,7 @@
 // free of any storage library.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -17,6 +18,34 @@
 namespace router {
 
 enum class AppendOutcome { kAppended, kDuplicate };
+
+// A pull cursor over one log of a LogSnapshot, in sequence order.
+template <typename Record>
+class LogCursor {
+ public:
+  virtual ~LogCursor() = default;
+  // true: *out holds the next record; false: the log ends here; an error: the store's (the
+  // cursor is then finished).
+  [[nodiscard]] virtual absl::StatusOr<bool> Next(Record* out) = 0;
+};
+
+// A consistent read-only view of the logs as they were when it was opened: writes that come
+// after are invisible to it and are not blocked by it (a storage snapshot, not a lock). Used by
+// off-policy evaluation (core/ope.h), which reads a long window beside serving. Holding it pins
+// the versions it sees on disk, so it should not outlive one evaluation. Not thread-safe; the
+// cursors it hands out must not outlive it.
+class LogSnapshot {
+ public:
+  virtual ~LogSnapshot() = default;
+  // The last decision / feedback sequence the snapshot contains (0: none).
+  virtual uint64_t last_decision_sequence() const = 0;
+  virtual uint64_t last_feedback_sequence() const = 0;
+  // Decision-log entries with sequence > `after`: decision_id, router, arm, timestamp and
+  // sequence set (no feature vectors read).
+  virtual std::unique_ptr<LogCursor<Decision>> Decisions(uint64_t after) = 0;
+  // Feedback events with sequence > `after`, fully decoded.
+  virtual std::unique_ptr<LogCursor<FeedbackEvent>> Feedback(uint64_t after) = 0;
+};
 
 class EventStore {
  public:
@@ -87,6 +116,12 @@ class EventStore {
   // The `now` of the first call ever made on this store (recorded then). Decision ids dated
   // before it were never issued here.
   virtual absl::StatusOr<absl::Time> FirstStart(absl::Time now) = 0;
+
+  // A snapshot of the decision and feedback logs (see LogSnapshot). Unimplemented for a store
+  // that cannot take one.
+  virtual absl::StatusOr<std::unique_ptr<LogSnapshot>> OpenLogSnapshot() {
+    return absl::UnimplementedError("this event store cannot take log snapshots");
+  }
 
   virtual absl::StatusOr<std::optional<RouterLayout>> GetRouterLayout(
       absl::string_view router) = 0;

@@ -11,8 +11,6 @@ namespace {
 // Thompson draws come from their own stream, apart from the exploration coin and index draws.
 constexpr uint64_t kSampleStream = 0x74686f6d70736f6eULL;  // "thompson"
 
-using Indices = absl::InlinedVector<size_t, 32>;
-
 }  // namespace
 
 void Policy::Score(absl::Span<const PolicyArm> arms, double quality_weight, uint64_t seed,
@@ -32,41 +30,61 @@ void Policy::Score(absl::Span<const PolicyArm> arms, double quality_weight, uint
   }
 }
 
+Policy::ArmSets Policy::Classify(absl::Span<const PolicyArm> arms,
+                                 absl::Span<const PolicyScore> scores) const {
+  ArmSets sets;
+  sets.greedy = arms.size();
+  for (size_t i = 0; i < arms.size(); ++i) {
+    if (!arms[i].eligible) continue;
+    sets.eligible.push_back(i);
+    if (arms[i].decisions < spec_.min_tries) sets.untried.push_back(i);
+    if (sets.greedy == arms.size() || scores[i].score > scores[sets.greedy].score) sets.greedy = i;
+  }
+  // The uniform baseline is the exploration floor at full strength.
+  sets.epsilon = spec_.kind == PolicyKind::kUniform ? 1.0 : spec_.epsilon;
+  return sets;
+}
+
+double Policy::Propensity(absl::Span<const PolicyArm> arms, const ArmSets& sets, size_t i,
+                          double quality_weight) const {
+  const double eps = sets.epsilon;
+  const double n = static_cast<double>(sets.eligible.size());
+  if (!sets.untried.empty()) {
+    const bool is_untried = arms[i].decisions < spec_.min_tries;
+    return (1 - eps) * (is_untried ? 1.0 / sets.untried.size() : 0.0) + eps / n;
+  }
+  const double p_policy =
+      eps >= 1.0 ? 0.0 : PolicyProbability(arms, sets.eligible, i, sets.greedy, quality_weight);
+  return (1 - eps) * p_policy + eps / n;
+}
+
 Choice Policy::Choose(absl::Span<const PolicyArm> arms, absl::Span<const PolicyScore> scores,
                       double quality_weight, uint64_t seed) const {
   Rng rng(seed);
-
-  Indices eligible, untried;
-  size_t greedy = arms.size();
-  for (size_t i = 0; i < arms.size(); ++i) {
-    if (!arms[i].eligible) continue;
-    eligible.push_back(i);
-    if (arms[i].decisions < spec_.min_tries) untried.push_back(i);
-    if (greedy == arms.size() || scores[i].score > scores[greedy].score) greedy = i;
-  }
-  const double n = static_cast<double>(eligible.size());
-  // The uniform baseline is the exploration floor at full strength.
-  const double eps = spec_.kind == PolicyKind::kUniform ? 1.0 : spec_.epsilon;
-  const bool floor_draw = rng.Uniform() < eps;
+  const ArmSets sets = Classify(arms, scores);
+  const bool floor_draw = rng.Uniform() < sets.epsilon;
 
   Choice c;
-  if (!untried.empty()) {
+  if (!sets.untried.empty()) {
     // Forced tries are random among the untried arms, not round-robin, so that they too have a
     // propensity usable for off-policy evaluation.
-    c.index = floor_draw ? eligible[rng.UniformInt(eligible.size())]
-                       : untried[rng.UniformInt(untried.size())];
-    const bool is_untried = arms[c.index].decisions < spec_.min_tries;
-    c.propensity = (1 - eps) * (is_untried ? 1.0 / untried.size() : 0.0) + eps / n;
+    c.index = floor_draw ? sets.eligible[rng.UniformInt(sets.eligible.size())]
+                         : sets.untried[rng.UniformInt(sets.untried.size())];
     c.explored = true;
-    return c;
+  } else {
+    c.index = floor_draw ? sets.eligible[rng.UniformInt(sets.eligible.size())] : sets.greedy;
+    c.explored = c.index != sets.greedy;
   }
-  c.index = floor_draw ? eligible[rng.UniformInt(eligible.size())] : greedy;
-  c.explored = c.index != greedy;
-  const double p_policy =
-      eps >= 1.0 ? 0.0
-                 : PolicyProbability(arms, eligible, c.index, greedy, quality_weight);
-  c.propensity = (1 - eps) * p_policy + eps / n;
+  c.propensity = Propensity(arms, sets, c.index, quality_weight);
   return c;
+}
+
+void Policy::Probabilities(absl::Span<const PolicyArm> arms,
+                           absl::Span<const PolicyScore> scores, double quality_weight,
+                           absl::Span<double> out) const {
+  const ArmSets sets = Classify(arms, scores);
+  for (size_t i = 0; i < arms.size(); ++i) out[i] = 0;
+  for (size_t i : sets.eligible) out[i] = Propensity(arms, sets, i, quality_weight);
 }
 
 double Policy::PolicyProbability(absl::Span<const PolicyArm> arms,

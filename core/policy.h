@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/types/span.h"
 #include "core/specs.h"
 
@@ -53,7 +54,26 @@ class Policy {
   Choice Choose(absl::Span<const PolicyArm> arms, absl::Span<const PolicyScore> scores,
                 double quality_weight, uint64_t seed) const;
 
+  // The probability that Choose picks each arm (written to `out`, same length as `arms`; 0 for
+  // an ineligible arm), for off-policy evaluation. Choose's propensity for arm i equals out[i]
+  // exactly. Under Thompson sampling the probabilities do not depend on the seed of the scores;
+  // under the others they depend on the scores only through the best-scoring eligible arm.
+  // Costs one Thompson quadrature per eligible arm under Thompson sampling, O(arms) otherwise.
+  void Probabilities(absl::Span<const PolicyArm> arms, absl::Span<const PolicyScore> scores,
+                     double quality_weight, absl::Span<double> out) const;
+
  private:
+  // The eligible arms, those below min_tries, the best-scoring eligible one, and ε.
+  struct ArmSets {
+    absl::InlinedVector<size_t, 32> eligible;
+    absl::InlinedVector<size_t, 32> untried;
+    size_t greedy = 0;
+    double epsilon = 0;
+  };
+  ArmSets Classify(absl::Span<const PolicyArm> arms, absl::Span<const PolicyScore> scores) const;
+  // The probability that Choose picks eligible arm i.
+  double Propensity(absl::Span<const PolicyArm> arms, const ArmSets& sets, size_t i,
+                    double quality_weight) const;
   // Probability that the policy's own pick (not the floor) is `chosen`.
   double PolicyProbability(absl::Span<const PolicyArm> arms, absl::Span<const size_t> eligible,
                            size_t chosen, size_t greedy, double quality_weight) const;

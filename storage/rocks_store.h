@@ -76,6 +76,9 @@ class RocksStore final : public EventStore {
   absl::StatusOr<std::optional<EngineCheckpoint>> ReadCheckpoint() override;
   absl::Status WriteCheckpoint(const EngineCheckpoint& checkpoint) override;
   void WhenDurable(std::function<void(absl::Status)> done) override;
+  // A RocksDB snapshot with iterators that bypass the block cache (rocks_log_snapshot.cc), so a
+  // long scan neither blocks writers nor evicts what serving reads.
+  absl::StatusOr<std::unique_ptr<LogSnapshot>> OpenLogSnapshot() override;
 
   // A consistent copy of the whole store in `dir` (a RocksDB checkpoint: SST files hard-linked
   // where possible, the rest copied), which routerd can be started on. `dir` must not exist; its
