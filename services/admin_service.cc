@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_replace.h"
+#include "services/config.h"
 #include "services/convert.h"
 #include "services/item_stream_reactor.h"
 
@@ -130,6 +132,135 @@ grpc::ServerUnaryReactor* AdminService::Backup(grpc::CallbackServerContext* cont
     reactor->Finish(ToGrpcStatus(sequence.status()));
   });
   return reactor;
+}
+
+absl::StatusOr<RouterSpec> CandidateSpec(const v1::RouterConfig& candidate,
+                                         const std::string& router) {
+  v1::ServerConfig config;
+  v1::RouterConfig* r = config.add_routers();
+  *r = candidate;
+  r->set_name(router);
+  absl::StatusOr<std::vector<RouterSpec>> specs = ToRouterSpecs(config);
+  if (!specs.ok()) {
+    return absl::Status(specs.status().code(),
+                        absl::StrReplaceAll(specs.status().message(), {{"routers[0]", "candidate"}}));
+  }
+  return specs->front();
+}
+
+namespace {
+
+void Fill(const Estimate& e, v1::ValueEstimate* out) {
+  out->set_value(e.value);
+  out->set_std_error(e.std_error);
+  out->set_ci_low(e.ci_low);
+  out->set_ci_high(e.ci_high);
+}
+
+void ToEvaluateResult(const EvaluationReport& r, v1::EvaluateResult* out) {
+  out->set_router(r.router);
+  out->set_last_event_sequence(r.last_feedback_sequence);
+  out->set_events_scanned(r.events_scanned);
+  out->set_events_learned(r.events_learned);
+  out->set_decisions_evaluated(r.decisions_evaluated);
+  out->set_events_unknown_arm(r.events_unknown_arm);
+  for (const ComponentReport& c : r.components) {
+    v1::ComponentEstimates* e = out->add_components();
+    e->set_component(ValueComponentName(c.component));
+    e->set_samples(c.samples);
+    Fill(c.logged, e->mutable_logged());
+    Fill(c.ips, e->mutable_ips());
+    Fill(c.snips, e->mutable_snips());
+    Fill(c.doubly_robust, e->mutable_doubly_robust());
+  }
+  out->set_effective_sample_size(r.effective_sample_size);
+  out->set_mean_weight(r.mean_weight);
+  out->set_max_weight(r.max_weight);
+  out->set_match_rate(r.match_rate);
+  out->set_unsupported_mass(r.unsupported_mass);
+  out->set_unsupported_decisions(r.unsupported_decisions);
+  for (const std::string& w : r.warnings) out->add_warnings(w);
+  out->set_seconds(r.seconds);
+}
+
+// Writes from the evaluation thread, one message in flight: Write waits for OnWriteDone. The
+// reactor deletes itself in OnDone, after the thread has finished with it (Finish is its last
+// call), so the thread is detached.
+class EvaluateReactor final : public grpc::ServerWriteReactor<v1::EvaluateResponse> {
+ public:
+  EvaluateReactor(Engine* engine, grpc::CallbackServerContext* context,
+                  const v1::EvaluateRequest& request)
+      : context_(context) {
+    std::thread([this, engine, request] { Run(engine, request); }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    broken_ |= !ok;
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Run(Engine* engine, v1::EvaluateRequest request) {
+    absl::Status status = Evaluate(engine, request);
+    Finish(ToGrpcStatus(status));
+  }
+
+  absl::Status Evaluate(Engine* engine, const v1::EvaluateRequest& request) {
+    if (!(request.since_seconds() >= 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "since_seconds: must be >= 0 (0: the whole log), got ", request.since_seconds()));
+    }
+    absl::StatusOr<RouterSpec> candidate = CandidateSpec(request.candidate(), request.router());
+    if (!candidate.ok()) return candidate.status();
+    EvaluationOptions options;
+    if (request.since_seconds() > 0) {
+      options.window_start = absl::Now() - absl::Seconds(request.since_seconds());
+    }
+    if (request.progress_every() > 0) options.progress_every = request.progress_every();
+    absl::StatusOr<EvaluationReport> report = engine->Evaluate(
+        request.router(), *candidate, options, [this](const EvaluationProgress& p) {
+          v1::EvaluateResponse message;
+          message.mutable_progress()->set_events_scanned(p.events_scanned);
+          message.mutable_progress()->set_events_total(p.events_total);
+          message.mutable_progress()->set_decisions_evaluated(p.decisions_evaluated);
+          WriteAndWait(message);
+        });
+    if (!report.ok()) return report.status();
+    v1::EvaluateResponse message;
+    ToEvaluateResult(*report, message.mutable_result());
+    if (!WriteAndWait(message)) return absl::CancelledError("the client went away");
+    return absl::OkStatus();
+  }
+
+  // False once a write failed (the client cancelled); later messages are dropped.
+  bool WriteAndWait(const v1::EvaluateResponse& message) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (broken_ || context_->IsCancelled()) return false;
+      message_ = message;
+      writing_ = true;
+    }
+    StartWrite(&message_);
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](bool* writing) { return !*writing; }, &writing_));
+    return !broken_;
+  }
+
+  grpc::CallbackServerContext* const context_;
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  v1::EvaluateResponse message_;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::EvaluateResponse>* AdminService::Evaluate(
+    grpc::CallbackServerContext* context, const v1::EvaluateRequest* request) {
+  return new EvaluateReactor(engine_, context, *request);
 }
 
 void AdminService::WaitForBackup() {

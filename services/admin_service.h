@@ -44,6 +44,11 @@ class AdminService final : public v1::AdminService::CallbackService {
                                    const v1::BackupRequest* request,
                                    v1::BackupResponse* response) override;
 
+  // Off-policy evaluation on a thread of its own (Engine::Evaluate reads the log for up to a
+  // minute); progress messages and the result are written from there, one write in flight.
+  grpc::ServerWriteReactor<v1::EvaluateResponse>* Evaluate(
+      grpc::CallbackServerContext* context, const v1::EvaluateRequest* request) override;
+
   // Blocks until a running backup has replied. For shutdown, after the server stops taking calls.
   void WaitForBackup();
 
@@ -60,6 +65,11 @@ class AdminService final : public v1::AdminService::CallbackService {
   bool backup_running_ ABSL_GUARDED_BY(backup_mu_) = false;
   std::thread backup_thread_ ABSL_GUARDED_BY(backup_mu_);
 };
+
+// The candidate of an EvaluateRequest as a validated core spec for router `router`;
+// InvalidArgument names the field as "candidate.<field>" (the server config's validation).
+[[nodiscard]] absl::StatusOr<RouterSpec> CandidateSpec(const v1::RouterConfig& candidate,
+                                                       const std::string& router);
 
 }  // namespace router::services
 
