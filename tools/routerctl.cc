@@ -11,8 +11,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "router/v1/router.grpc.pb.h"
 #include "tools/replay/dataset.h"
@@ -49,6 +53,8 @@ ABSL_FLAG(double, input_price, 0, "add-arm: USD per 1M input tokens");
 ABSL_FLAG(double, output_price, 0, "add-arm: USD per 1M output tokens");
 ABSL_FLAG(std::string, quality_prior, "", "add-arm: prior mean quality in [0,1]");
 ABSL_FLAG(std::string, split, "", "import: only the queries of this split (default: all)");
+ABSL_FLAG(std::string, config, "", "evaluate: candidate RouterConfig as a text proto file");
+ABSL_FLAG(std::string, since, "", "evaluate: window, e.g. 24h or 30m (default: the whole log)");
 ABSL_FLAG(double, timeout_s, 10, "RPC deadline in seconds (import: per 1000 items)");
 
 namespace {
@@ -314,13 +320,71 @@ int Backup(const std::shared_ptr<grpc::Channel>& channel, const std::string& dir
   return 0;
 }
 
+int Evaluate(const std::shared_ptr<grpc::Channel>& channel) {
+  const std::string path = absl::GetFlag(FLAGS_config);
+  if (path.empty()) return Fail("evaluate: --config candidate.textproto is required");
+  std::ifstream in(path);
+  if (!in) return Fail(absl::StrCat("evaluate: cannot read --config ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::EvaluateRequest request;
+  request.set_router(absl::GetFlag(FLAGS_router));
+  if (!google::protobuf::TextFormat::ParseFromString(text.str(), request.mutable_candidate())) {
+    return Fail(absl::StrCat("evaluate: ", path, " is not a router.v1.RouterConfig text proto"));
+  }
+  if (const std::string since = absl::GetFlag(FLAGS_since); !since.empty()) {
+    absl::Duration window;
+    if (!absl::ParseDuration(since, &window) || window <= absl::ZeroDuration()) {
+      return Fail(absl::StrCat("--since: '", since, "' is not a positive duration like 24h"));
+    }
+    request.set_since_seconds(absl::ToDoubleSeconds(window));
+  }
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;  // no deadline: progress shows it is alive
+  auto reader = stub->Evaluate(&ctx, request);
+  v1::EvaluateResponse message;
+  v1::EvaluateResult result;
+  while (reader->Read(&message)) {
+    if (message.has_progress()) {
+      std::cerr << absl::StrFormat("\r%d / %d events, %d decisions evaluated",
+                                   message.progress().events_scanned(),
+                                   message.progress().events_total(),
+                                   message.progress().decisions_evaluated());
+    } else {
+      result = message.result();
+    }
+  }
+  std::cerr << "\n";
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return RpcFail(status);
+  std::cout << absl::StrFormat(
+      "router %s: %d decisions evaluated (log up to event %d, %.1f s)\n"
+      "effective sample size %.1f, mean weight %.3f, max weight %.1f, candidate matched the "
+      "logged arm %.1f%%, unsupported mass %.2f%%\n",
+      result.router(), result.decisions_evaluated(), result.last_event_sequence(),
+      result.seconds(), result.effective_sample_size(), result.mean_weight(), result.max_weight(),
+      100 * result.match_rate(), 100 * result.unsupported_mass());
+  std::cout << absl::StrFormat("%-10s %8s  %-26s %-26s %-26s %-26s\n", "component", "samples",
+                               "logged (95% CI)", "IPS", "SNIPS", "doubly robust");
+  auto cell = [](const v1::ValueEstimate& e) {
+    return absl::StrFormat("%.4g [%.4g, %.4g]", e.value(), e.ci_low(), e.ci_high());
+  };
+  for (const v1::ComponentEstimates& c : result.components()) {
+    std::cout << absl::StrFormat("%-10s %8d  %-26s %-26s %-26s %-26s\n", c.component(),
+                                 c.samples(), cell(c.logged()), cell(c.ips()), cell(c.snips()),
+                                 cell(c.doubly_robust()));
+  }
+  for (const std::string& w : result.warnings()) std::cout << "warning: " << w << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "routerctl COMMAND [flags]\n"
       "commands: route, feedback, arms, add-arm, disable-arm, enable-arm, model, backup DIR,\n"
-      "import FILE\n"
+      "import FILE, evaluate --config candidate.textproto [--router R] [--since 24h]\n"
       "example: routerctl route --text \"hello\"");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string first = args.size() >= 2 ? args[1] : "";
@@ -336,7 +400,7 @@ int main(int argc, char** argv) {
   }
   if (args.size() != 2) {
     return Fail("expected exactly one command: route, feedback, arms, add-arm, disable-arm, "
-                "enable-arm, model, backup DIR, import FILE (see --help)");
+                "enable-arm, model, evaluate, backup DIR, import FILE (see --help)");
   }
   const std::string command = args[1];
   auto channel =
@@ -348,5 +412,6 @@ int main(int argc, char** argv) {
   if (command == "disable-arm") return SetArmState(channel, true);
   if (command == "enable-arm") return SetArmState(channel, false);
   if (command == "model") return Model(channel);
+  if (command == "evaluate") return Evaluate(channel);
   return Fail(absl::StrCat("unknown command '", command, "'"));
 }
