@@ -22,12 +22,19 @@ ArmModel::ArmModel(const ArmSpec& spec, int dim, double lambda, double prior_cos
       energy_(BiasPrior(dim, spec.energy_prior_j.value_or(0.0)), lambda) {}
 
 ArmPrediction ArmModel::Predict(const Eigen::Ref<const Eigen::VectorXd>& x,
+                                const Eigen::VectorXf* quality_prior_shift,
                                 Eigen::VectorXf& x_scratch,
                                 Eigen::VectorXf& product_scratch) const {
   ArmPrediction p;
-  p.quality = quality_.Mean(x);
-  p.quality_sd =
-      std::sqrt(std::max(0.0, quality_.Variance(x, x_scratch, product_scratch)));
+  double variance;
+  if (quality_prior_shift != nullptr) {
+    quality_.ShiftedMeanVariance(x, *quality_prior_shift, x_scratch, product_scratch, &p.quality,
+                                 &variance);
+  } else {
+    p.quality = quality_.Mean(x);
+    variance = quality_.Variance(x, x_scratch, product_scratch);
+  }
+  p.quality_sd = std::sqrt(std::max(0.0, variance));
   p.cost_usd = std::max(0.0, cost_.Mean(x));
   p.latency_ms = std::max(0.0, latency_.Mean(x));
   p.energy_j = std::max(0.0, energy_.Mean(x));
@@ -75,6 +82,13 @@ void ArmModel::Learn(const Eigen::Ref<const Eigen::VectorXd>& x, const Signals& 
     stats_.energy_sum_j += *signals.energy_j;
     out->energy_j = signals.energy_j;
   }
+}
+
+void ArmModel::LearnQuality(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma,
+                            double weight) {
+  quality_.Update(x, y, gamma, weight);
+  ++stats_.quality_observations;
+  stats_.quality_sum += y;
 }
 
 ArmStats ArmModel::Stats() const {

@@ -38,7 +38,10 @@ class ArmModel {
 
   // Predictions for x (cost, latency and energy clamped at 0). `scratch` is reused across calls so
   // the request path does not allocate.
-  ArmPrediction Predict(const Eigen::Ref<const Eigen::VectorXd>& x, Eigen::VectorXf& x_scratch,
+  // With `quality_prior_shift` (length dim), the quality prior mean is the arm's own plus that
+  // shift (the shared prior: what all arms show so far, core/router.h); nullptr: the arm's own.
+  ArmPrediction Predict(const Eigen::Ref<const Eigen::VectorXd>& x,
+                        const Eigen::VectorXf* quality_prior_shift, Eigen::VectorXf& x_scratch,
                         Eigen::VectorXf& product_scratch) const;
 
   // Folds one feedback event into the models: judge scores and thumbs (up = 1, down = 0) into the
@@ -47,6 +50,11 @@ class ArmModel {
   void Learn(const Eigen::Ref<const Eigen::VectorXd>& x, const Signals& signals,
                               double gamma, const QualitySourceWeights& sources,
                               LearnOutcome* out);
+
+  // One quality observation y of this arm at x that is not a feedback on its own decision (an
+  // entry of arm_qualities: full information), with the judge weight.
+  void LearnQuality(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma,
+                    double weight);
 
   ArmStats Stats() const;
 

@@ -80,6 +80,71 @@ void Featurizer::HashText(absl::string_view text, Eigen::Ref<Eigen::VectorXd> bl
   }
 }
 
+void Featurizer::HashStructured(absl::string_view text, Eigen::Ref<Eigen::VectorXd> block) const {
+  const std::string lower = absl::AsciiStrToLower(text);
+  std::vector<absl::string_view> words;
+  for (size_t i = 0; i < lower.size();) {
+    while (i < lower.size() && !IsWordByte(lower[i])) ++i;
+    const size_t start = i;
+    while (i < lower.size() && IsWordByte(lower[i])) ++i;
+    if (i > start) words.push_back(absl::string_view(lower).substr(start, i - start));
+  }
+  Eigen::VectorXd family(hash_dim_);
+  // Square-rooted counts (a word seen 100 times is not 100 times the evidence), the family
+  // normalised on its own, added with weight 1.
+  auto add_family = [&](auto&& fill) {
+    family.setZero();
+    fill(Eigen::Ref<Eigen::VectorXd>(family));
+    family = family.array().sign() * family.array().abs().sqrt();
+    NormalizeBlock(family);
+    block += family;
+  };
+  add_family([&](Eigen::Ref<Eigen::VectorXd> f) {
+    for (absl::string_view w : words) AddHashed(absl::StrCat("w:", w), 1.0, f);
+  });
+  add_family([&](Eigen::Ref<Eigen::VectorXd> f) {
+    for (size_t i = 0; i + 1 < words.size(); ++i) {
+      AddHashed(absl::StrCat("b:", words[i], " ", words[i + 1]), 1.0, f);
+    }
+  });
+  add_family([&](Eigen::Ref<Eigen::VectorXd> f) {
+    const absl::string_view grams(lower.data(), std::min(lower.size(), kMaxCharGramBytes));
+    for (size_t i = 0; i + 3 <= grams.size(); ++i) AddHashed(absl::StrCat("c:", grams.substr(i, 3)), 1.0, f);
+  });
+  add_family([&](Eigen::Ref<Eigen::VectorXd> f) {
+    std::string prefix;
+    for (size_t i = 0; i < std::min<size_t>(words.size(), 4); ++i) {
+      absl::StrAppend(&prefix, i > 0 ? " " : "", words[i]);
+      AddHashed(absl::StrCat("p", i + 1, ":", prefix), 1.0, f);
+    }
+    std::string suffix;
+    for (size_t i = 0; i < std::min<size_t>(words.size(), 3); ++i) {
+      suffix = absl::StrCat(words[words.size() - 1 - i], i > 0 ? " " : "", suffix);
+      AddHashed(absl::StrCat("s", i + 1, ":", suffix), 1.0, f);
+    }
+  });
+  add_family([&](Eigen::Ref<Eigen::VectorXd> f) {
+    auto bucket = [](size_t n) { return static_cast<int>(std::log2(1.0 + static_cast<double>(n))); };
+    const size_t digits =
+        std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    AddHashed(absl::StrFormat("len:%d", bucket(text.size())), 1.0, f);
+    AddHashed(absl::StrFormat("digits:%d", bucket(digits)), 1.0, f);
+    AddHashed(absl::StrFormat("lines:%d", bucket(std::count(text.begin(), text.end(), '\n'))), 1.0, f);
+    AddHashed(absl::StrFormat("questions:%d", bucket(std::count(text.begin(), text.end(), '?'))), 1.0, f);
+    AddHashed(absl::StrFormat("words:%d", bucket(words.size())), 1.0, f);
+    const std::pair<const char*, const char*> markers[] = {
+        {"```", "mark:code"}, {"def ", "mark:python"}, {"{", "mark:code"}, {"\\frac", "mark:math"},
+        {"(a)", "mark:options"}, {"a)", "mark:options"}, {"options:", "mark:options"},
+        {"choices", "mark:options"}, {"return", "mark:code_return"}, {"function", "mark:function"},
+        {"step by step", "mark:cot"}, {"answer:", "mark:answer"}, {"true or false", "mark:boolean"},
+        {"yes or no", "mark:boolean"}};
+    for (const auto& [needle, token] : markers) {
+      if (lower.find(needle) != std::string::npos) AddHashed(token, 1.0, f);
+    }
+    if (lower.find_first_of("=^+*/") != std::string::npos) AddHashed("mark:math", 1.0, f);
+  });
+}
+
 void Featurizer::HashTemplate(absl::string_view text, absl::string_view lower,
                               const std::vector<absl::string_view>& words,
                               Eigen::Ref<Eigen::VectorXd> block) const {
@@ -150,7 +215,13 @@ absl::StatusOr<Eigen::VectorXd> Featurizer::Featurize(
   }
   if (hash_dim_ > 0 && (!text.empty() || !attributes.empty())) {
     auto block = x.segment(1 + spec_.embedding_proj_dim, hash_dim_);
-    if (!text.empty()) HashText(text, block);
+    if (!text.empty()) {
+      if (spec_.text_features == FeatureSpec::TextFeatures::kStructured) {
+        HashStructured(text, block);
+      } else {
+        HashText(text, block);
+      }
+    }
     for (const auto& [key, value] : attributes) {
       AddHashed(absl::StrCat("a:", key, "=", value), 2.0, block);
     }

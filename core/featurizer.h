@@ -33,6 +33,8 @@ class Featurizer {
  private:
   void AddHashed(absl::string_view token, double weight, Eigen::Ref<Eigen::VectorXd> block) const;
   void HashText(absl::string_view text, Eigen::Ref<Eigen::VectorXd> block) const;
+  // FeatureSpec::TextFeatures::kStructured: RICH's tokens by family, each family normalised.
+  void HashStructured(absl::string_view text, Eigen::Ref<Eigen::VectorXd> block) const;
   // FeatureSpec::TextFeatures::kRich only: template, shape and instruction features.
   void HashTemplate(absl::string_view text, absl::string_view lower,
                     const std::vector<absl::string_view>& words,

@@ -6,6 +6,7 @@
 // recovery from a checkpoint plus the later events equals a full replay of the log.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ struct RouterState {
   uint64_t decisions = 0;
   uint64_t feedback_events = 0;
   std::vector<ArmState> arms;
+  // The quality model pooled over every arm (PolicySpec::shared_prior); absent without it.
+  std::optional<RidgeState> shared_quality;
 };
 
 // A router's state as of a point in the logs: every feedback event with sequence <=

@@ -33,6 +33,21 @@ double RidgeModel::Variance(const Eigen::Ref<const Eigen::VectorXd>& x,
   return inv_scale_ * static_cast<double>(x_scratch.dot(product_scratch));
 }
 
+void RidgeModel::ShiftedMeanVariance(const Eigen::Ref<const Eigen::VectorXd>& x,
+                                     const Eigen::VectorXf& shift, Eigen::VectorXf& x_scratch,
+                                     Eigen::VectorXf& product_scratch, double* mean,
+                                     double* variance) const {
+  x_scratch = x.cast<float>();
+  if (fast_variance_) {
+    product_scratch.noalias() = a_inv_f_ * x_scratch;
+  } else {
+    product_scratch = (a_inv_ * x).cast<float>();
+  }
+  *variance = inv_scale_ * static_cast<double>(x_scratch.dot(product_scratch));
+  *mean = theta_.dot(x) +
+          lambda_ * prior_weight_ * inv_scale_ * static_cast<double>(shift.dot(product_scratch));
+}
+
 void RidgeModel::Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma,
                         double weight) {
   if (!(weight > 0)) return;

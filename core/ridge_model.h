@@ -42,6 +42,15 @@ class RidgeModel {
   // caller); from the single-precision copy of A⁻¹ when the model keeps one.
   double Variance(const Eigen::Ref<const Eigen::VectorXd>& x, Eigen::VectorXf& x_scratch,
                   Eigen::VectorXf& product_scratch) const;
+  // Mean and variance at x as if the prior mean were m + shift instead of m: θ is linear in the
+  // prior mean, so the mean is θᵀx + λp·shiftᵀA⁻¹x (p the prior's remaining share), exactly, and
+  // the variance is Variance's. The shift term reuses Variance's product A⁻¹x (single precision
+  // with fast_variance), so it costs one extra dot product. `shift` has length dim.
+  void ShiftedMeanVariance(const Eigen::Ref<const Eigen::VectorXd>& x, const Eigen::VectorXf& shift,
+                           Eigen::VectorXf& x_scratch, Eigen::VectorXf& product_scratch,
+                           double* mean, double* variance) const;
+  double lambda() const { return lambda_; }
+  const Eigen::VectorXd& prior_mean() const { return prior_mean_; }
 
   int dim() const { return static_cast<int>(theta_.size()); }
   uint64_t observations() const { return observations_; }

@@ -73,6 +73,23 @@ Router::Router(const RouterSpec& spec)
     arms_.push_back(MakeArm(arm));
     arms_by_id_[arm.id] = arms_.back().get();
   }
+  if (spec_.policy.shared_prior) {
+    Eigen::VectorXd m = Eigen::VectorXd::Zero(spec_.features.dim);
+    m(0) = spec_.default_quality_prior;
+    shared_quality_.emplace(m, spec_.policy.lambda);
+    RefreshSharedShift();
+  }
+}
+
+void Router::RefreshSharedShift() {
+  if (!shared_quality_) return;
+  shared_shift_ = (shared_quality_->theta() - shared_quality_->prior_mean()).cast<float>();
+}
+
+void Router::LearnShared(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double weight) {
+  if (!shared_quality_) return;
+  shared_quality_->Update(x, y, spec_.policy.gamma, weight);
+  RefreshSharedShift();
 }
 
 Router::~Router() = default;
@@ -163,7 +180,8 @@ absl::StatusOr<RouteResult> Router::DecideFeatures(const Eigen::VectorXd& x,
   absl::InlinedVector<PolicyScore, kInlineArms> scores(n);
   bool any_eligible = false;
   for (size_t i = 0; i < n; ++i) {
-    const ArmPrediction& p = predicted[i] = arms[i]->Predict(x, x_scratch_, product_scratch_);
+    const ArmPrediction& p = predicted[i] = arms[i]->Predict(
+        x, shared_quality_ ? &shared_shift_ : nullptr, x_scratch_, product_scratch_);
     PolicyArm& in = inputs[i];
     in.quality = p.quality;
     in.quality_sd = p.quality_sd;
@@ -255,6 +273,17 @@ absl::StatusOr<LearnOutcome> Router::Learn(const Decision& decision, const Signa
   out.router = spec_.name;
   out.arm = arm->spec().id;
   arm->Learn(x, signals, spec_.policy.gamma, spec_.quality_sources, &out);
+  if (signals.judge_score) LearnShared(x, *signals.judge_score, spec_.quality_sources.judge);
+  if (signals.thumbs != ThumbsSignal::kNone) {
+    LearnShared(x, signals.thumbs == ThumbsSignal::kUp ? 1.0 : 0.0, spec_.quality_sources.thumbs);
+  }
+  // Full information: every other arm's outcome on this query teaches that arm too.
+  for (const auto& [id, quality] : signals.arm_qualities) {
+    ArmModel* other = FindArm(id);
+    if (other == nullptr || (other == arm && out.quality_observations > 0)) continue;
+    other->LearnQuality(x, quality, spec_.policy.gamma, spec_.quality_sources.judge);
+    LearnShared(x, quality, spec_.quality_sources.judge);
+  }
   // A warm-start outcome was never spent (the import carries every arm's outcome on every query),
   // so it teaches the cost model but does not move the spend multiplier.
   if (out.cost_usd && !decision.imported) spend_.ObserveCost(*out.cost_usd);
@@ -333,6 +362,7 @@ RouterState Router::ExportState() const {
   s.decisions = decisions_;
   s.feedback_events = feedback_events_;
   for (const auto& arm : arms_) s.arms.push_back(arm->ExportState());
+  if (shared_quality_) s.shared_quality = shared_quality_->ExportState();
   return s;
 }
 
@@ -360,6 +390,20 @@ absl::Status Router::ImportState(const RouterState& s, ImportScope scope) {
     }
   }
   // Validate into copies first, so that an error leaves the router as it was.
+  std::optional<RidgeModel> shared = shared_quality_;
+  if (everything) {
+    if (s.shared_quality.has_value() != shared_quality_.has_value()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "router '%s': state was learned %s the shared prior, the config now %s it", spec_.name,
+          s.shared_quality ? "with" : "without", shared_quality_ ? "enables" : "disables"));
+    }
+    if (shared) {
+      if (absl::Status st = shared->ImportState(*s.shared_quality); !st.ok()) {
+        return absl::Status(st.code(), absl::StrFormat("router '%s', shared quality model: %s",
+                                                       spec_.name, st.message()));
+      }
+    }
+  }
   std::vector<std::pair<ArmModel*, ArmModel>> staged;
   for (const ArmState& a : s.arms) {
     ArmModel* arm = FindArm(a.arm);
@@ -380,6 +424,8 @@ absl::Status Router::ImportState(const RouterState& s, ImportScope scope) {
   if (everything) {
     feedback_events_ = s.feedback_events;
     spend_.Restore(s.spend_multiplier, s.spend_observations, s.spend_cost_sum_usd);
+    shared_quality_ = std::move(shared);
+    RefreshSharedShift();
   }
   return absl::OkStatus();
 }

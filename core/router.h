@@ -2,6 +2,7 @@
 #define BANDIT_ROUTER_CORE_ROUTER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,10 @@ class Router {
   [[nodiscard]] absl::StatusOr<std::vector<double>> Featurize(const RouteQuery& query) const;
 
   // Applies one feedback event's signals to the decided arm's models, and a realised cost to the
-  // spend multiplier (not for an imported warm-start outcome: nothing was spent). DataLoss if the decision does not fit this router (unknown arm, wrong
+  // spend multiplier (not for an imported warm-start outcome: nothing was spent). Every entry of
+  // signals.arm_qualities (another arm's quality on the same query, full information) trains
+  // that arm's quality model with the judge weight; the decided arm's entry only when the event
+  // has no judge score or thumb of its own; entries naming arms the router lacks are ignored. DataLoss if the decision does not fit this router (unknown arm, wrong
   // feature length).
   [[nodiscard]] absl::StatusOr<LearnOutcome> Learn(const Decision& decision,
                                                   const Signals& signals);
@@ -89,6 +93,10 @@ class Router {
   std::unique_ptr<ArmModel> MakeArm(const ArmSpec& arm) const;
   absl::StatusOr<std::vector<ArmModel*>> Candidates(const RouteQuery& query)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One quality observation of any arm, into the shared model (no-op without it).
+  void LearnShared(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double weight)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RefreshSharedShift() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RouterSpec spec_;  // arms_ is the live arm list; spec_.arms is only the initial one
   const Featurizer featurizer_;
@@ -98,6 +106,11 @@ class Router {
   std::vector<std::unique_ptr<ArmModel>> arms_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ArmModel*> arms_by_id_ ABSL_GUARDED_BY(mu_);
   SpendController spend_ ABSL_GUARDED_BY(mu_);
+  // With policy.shared_prior: the quality model pooled over every arm's quality observations, and
+  // its learned shift from its prior (θ_shared − m), in single precision, which every arm's
+  // quality prior mean is moved by (ArmModel::Predict).
+  std::optional<RidgeModel> shared_quality_ ABSL_GUARDED_BY(mu_);
+  Eigen::VectorXf shared_shift_ ABSL_GUARDED_BY(mu_);
   // Request-path scratch for the variance xᵀA⁻¹x: x and A⁻¹x in single precision.
   Eigen::VectorXf x_scratch_ ABSL_GUARDED_BY(mu_);
   Eigen::VectorXf product_scratch_ ABSL_GUARDED_BY(mu_);

@@ -16,7 +16,7 @@ struct FeatureSpec {
   int embedding_dim = 0;       // expected request embedding length; 0 = none accepted
   int embedding_proj_dim = 0;  // slots after the bias given to the projected embedding
   uint64_t seed = 0;
-  enum class TextFeatures { kBasic = 0, kRich = 1 };
+  enum class TextFeatures { kBasic = 0, kRich = 1, kStructured = 2 };
   TextFeatures text_features = TextFeatures::kBasic;
 };
 
@@ -25,12 +25,17 @@ enum class PolicyKind { kLinUcb, kThompson, kEpsilonGreedy, kUniform };
 
 struct PolicySpec {
   PolicyKind kind = PolicyKind::kLinUcb;
-  double alpha = 0.5;    // LinUCB bonus width / Thompson posterior scale
-  double lambda = 1.0;   // ridge prior strength
+  double alpha = 0.1;    // LinUCB bonus width / Thompson posterior scale (docs/evaluation.md)
+  double lambda = 4.0;   // ridge prior strength
   double epsilon = 0.02; // uniform exploration floor (the exploration rate of kEpsilonGreedy)
   double gamma = 1.0;    // forgetting factor
   uint32_t min_tries = 0;
   uint64_t seed = 1;
+  // Shared quality prior (empirical Bayes across arms): every arm's quality prior mean is its own
+  // prior plus what a ridge model pooled over every arm's quality observations has learned, so
+  // what one arm's traffic teaches about a query (its difficulty, its kind) reaches every arm,
+  // and an arm's own data moves it away from the pool with strength λ.
+  bool shared_prior = true;
 };
 
 // How much one observation of each quality source counts in the quality model (a weighted ridge
@@ -44,6 +49,9 @@ struct QualitySourceWeights {
 struct SpendSpec {
   double target_cost_per_request_usd = 0;  // 0 = no target, the multiplier stays 0
   double learning_rate = 0.05;             // η of the multiplier update
+  // Lower bound of the multiplier. Negative: below target the router spends toward it (cost is
+  // rewarded, so the pricier arm wins where quality predictions are close); 0: a cap only.
+  double min_multiplier = -1.0;
 };
 
 struct ObjectiveWeights {

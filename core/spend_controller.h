@@ -9,7 +9,11 @@ namespace router {
 
 // Holds a router's mean cost per request near a target with an online Lagrange multiplier μ
 // (bandits with knapsacks): the policy's utility charges cost with weight w_cost + μ, and every
-// realised cost c moves μ ← max(0, μ + η(c − target)/target).
+// realised cost c moves μ ← max(μ_min, μ + η(c − target)/target). With μ_min < 0 the target is
+// held from both sides (an equality constraint, whose multiplier has either sign): a router that
+// spends less than its target is pushed toward pricier arms where the quality predictions are
+// close; μ_min = 0 makes the target a cap only. Over any stretch where μ stays above μ_min,
+// Σ(c − target) = target·Δμ/η, so the realised mean cost converges to the target at rate 1/T.
 //
 // μ moves on the *realised* cost reported by feedback, not on the predicted cost at decision time:
 // the target is about money actually spent, a biased cost model would otherwise bias the spend,

@@ -119,9 +119,15 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
                                         spec.features.dim - 1, spec.features.embedding_proj_dim));
     }
     spec.features.seed = fc.seed();
-    spec.features.text_features = fc.text_features() == v1::FeatureConfig::RICH
-                                      ? FeatureSpec::TextFeatures::kRich
-                                      : FeatureSpec::TextFeatures::kBasic;
+    switch (fc.text_features()) {
+      case v1::FeatureConfig::RICH:
+        spec.features.text_features = FeatureSpec::TextFeatures::kRich;
+        break;
+      case v1::FeatureConfig::STRUCTURED:
+        spec.features.text_features = FeatureSpec::TextFeatures::kStructured;
+        break;
+      default: spec.features.text_features = FeatureSpec::TextFeatures::kBasic; break;
+    }
 
     const v1::PolicyConfig& pc = rc.policy();
     switch (pc.kind()) {
@@ -135,11 +141,11 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
                                           "EPSILON_GREEDY or UNIFORM",
                                           static_cast<int>(pc.kind())));
     }
-    spec.policy.alpha = pc.has_alpha() ? pc.alpha() : 0.5;
+    spec.policy.alpha = pc.has_alpha() ? pc.alpha() : PolicySpec{}.alpha;
     if (!Finite(spec.policy.alpha) || spec.policy.alpha < 0) {
       return FieldError(at + ".policy.alpha", absl::StrFormat("must be >= 0, got %g", pc.alpha()));
     }
-    spec.policy.lambda = pc.has_lambda() ? pc.lambda() : 1.0;
+    spec.policy.lambda = pc.has_lambda() ? pc.lambda() : PolicySpec{}.lambda;
     if (!Finite(spec.policy.lambda) || spec.policy.lambda <= 0) {
       return FieldError(at + ".policy.lambda", absl::StrFormat("must be > 0, got %g", pc.lambda()));
     }
@@ -155,6 +161,7 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
     }
     spec.policy.min_tries = pc.has_min_tries() ? pc.min_tries() : 0;
     spec.policy.seed = pc.has_seed() ? pc.seed() : 1;
+    spec.policy.shared_prior = pc.has_shared_prior() ? pc.shared_prior() : PolicySpec{}.shared_prior;
     const std::pair<const char*, std::pair<bool, double>> source_weights[] = {
         {"thumbs_weight", {pc.has_thumbs_weight(), pc.thumbs_weight()}},
         {"judge_weight", {pc.has_judge_weight(), pc.judge_weight()}}};
@@ -179,6 +186,13 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
       return FieldError(at + ".budget.spend_learning_rate",
                         absl::StrFormat("must be a finite number > 0, got %g",
                                         bc.spend_learning_rate()));
+    }
+    spec.spend.min_multiplier =
+        bc.has_min_multiplier() ? bc.min_multiplier() : SpendSpec{}.min_multiplier;
+    if (!(Finite(spec.spend.min_multiplier) && spec.spend.min_multiplier <= 0)) {
+      return FieldError(at + ".budget.min_multiplier",
+                        absl::StrFormat("must be a finite number <= 0, got %g",
+                                        bc.min_multiplier()));
     }
 
     const v1::ObjectiveWeights& wc = rc.weights();

@@ -63,6 +63,7 @@ std::string EncodeRouterCheckpoint(const RouterCheckpoint& c) {
   r.set_spend_multiplier(s.spend_multiplier);
   r.set_spend_observations(s.spend_observations);
   r.set_spend_cost_sum_usd(s.spend_cost_sum_usd);
+  if (s.shared_quality) ToRecord(*s.shared_quality, r.mutable_shared_quality());
   pb::AccountingRecord* acc = r.mutable_accounting();
   acc->set_realised_quality(c.accounting.realised_quality);
   acc->set_rewarded_events(c.accounting.rewarded_events);
@@ -113,6 +114,7 @@ absl::StatusOr<RouterCheckpoint> DecodeRouterCheckpoint(absl::string_view bytes)
   s.spend_multiplier = r.spend_multiplier();
   s.spend_observations = r.spend_observations();
   s.spend_cost_sum_usd = r.spend_cost_sum_usd();
+  if (r.has_shared_quality()) s.shared_quality = FromRecord(r.shared_quality());
   const pb::AccountingRecord& acc = r.accounting();
   c.accounting.realised_quality = acc.realised_quality();
   c.accounting.rewarded_events = acc.rewarded_events();

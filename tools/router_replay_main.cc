@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,13 @@ ABSL_FLAG(bool, print_config, false,
           "print the routerd config (text proto) the replay would use, then exit");
 ABSL_FLAG(bool, write_decisions, false, "also write decisions.csv (every run's arm per query)");
 ABSL_FLAG(bool, progress, true, "progress bar on stderr (only when stderr is a terminal)");
+ABSL_FLAG(std::string, spend_targets, "",
+          "headline mode: spend targets as fractions of the best single model's mean cost on the "
+          "streamed queries, e.g. 0.25,0.5,0.75; each sets budget.target_cost_per_request_usd "
+          "and becomes the first swept key (alias spend_target)");
+ABSL_FLAG(bool, full_info, false,
+          "every Feedback also carries arm_qualities: every arm's quality on the query (full "
+          "information, as from shadow or offline evaluation)");
 
 namespace {
 
@@ -178,8 +186,25 @@ int main(int argc, char** argv) {
       !ParseSettings(absl::GetFlag(FLAGS_set), false, &fixed, &error)) {
     return Fail(error);
   }
+  if (!absl::GetFlag(FLAGS_spend_targets).empty()) {
+    sweep.insert(sweep.begin(),
+                 {"spend_target", absl::StrSplit(absl::GetFlag(FLAGS_spend_targets), ',',
+                                                 absl::SkipWhitespace())});
+  }
   const v1::RouterConfig base = rp::BuildRouterConfig(*data, absl::GetFlag(FLAGS_router));
   const std::vector<RunPlan> plans = Plans(sweep);
+  const rp::Baselines baselines =
+      rp::ComputeBaselines(*data, stream, absl::GetFlag(FLAGS_correct_threshold));
+  const double best_cost = baselines.single[baselines.best_single].cost;
+  // A spend target given as a fraction of the best single model's mean cost, in USD.
+  auto spend_target_of = [&](const RunPlan& plan) -> std::optional<double> {
+    std::optional<double> out;
+    for (const Setting& s : plan.settings) {
+      double f;
+      if (s.first == "spend_target" && absl::SimpleAtod(s.second, &f)) out = f;
+    }
+    return out;
+  };
   const int seeds = std::max(1, absl::GetFlag(FLAGS_seeds));
 
   auto config_for = [&](const RunPlan& plan, uint64_t seed) -> absl::StatusOr<v1::RouterConfig> {
@@ -190,6 +215,15 @@ int main(int argc, char** argv) {
       if (auto st = rp::ApplySetting(s.first, s.second, &config); !st.ok()) return st;
     }
     for (const Setting& raw : plan.settings) {
+      if (raw.first == "spend_target") {
+        double fraction;
+        if (!absl::SimpleAtod(raw.second, &fraction) || !(fraction > 0)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "spend_target=", raw.second, ": expected a fraction of the best model's cost > 0"));
+        }
+        config.mutable_budget()->set_target_cost_per_request_usd(fraction * best_cost);
+        continue;
+      }
       const Setting s = Resolve(raw);
       if (auto st = rp::ApplySetting(s.first, s.second, &config); !st.ok()) return st;
     }
@@ -215,7 +249,7 @@ int main(int argc, char** argv) {
   rp::Report report;
   report.data = &*data;
   report.command = command;
-  report.baselines = rp::ComputeBaselines(*data, stream, absl::GetFlag(FLAGS_correct_threshold));
+  report.baselines = baselines;
   report.warm_queries = static_cast<int>(warm.size());
   report.write_decisions = absl::GetFlag(FLAGS_write_decisions);
   std::string file = absl::GetFlag(FLAGS_data);
@@ -244,6 +278,7 @@ int main(int argc, char** argv) {
       options.router_config = *config;
       options.warm = warm;
       options.stream = rp::ShuffledOrder(stream, seed);
+      options.full_info = absl::GetFlag(FLAGS_full_info);
       const absl::Time start = absl::Now();
       if (show_progress) {
         options.progress = [&](int done, int total) {
@@ -267,6 +302,7 @@ int main(int argc, char** argv) {
       record.config = plan.config;
       record.series = plan.series;
       record.seed = seed;
+      record.spend_target = spend_target_of(plan);
       const v1::ObjectiveWeights& w = config->weights();
       record.utility.quality_weight = w.has_quality() ? w.quality() : 1.0;
       record.utility.cost_weight = w.cost();

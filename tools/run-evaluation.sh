@@ -38,6 +38,13 @@ declare -A JOBS=(
   [llmrouter-cold-spend]="--data $LLM --set $TUNED_COLD;min_tries=10;budget.target_cost_per_request_usd=0.0001257 --sweep cost_weight=0.025,0.05;policy=linucb,thompson"
   [llmrouter-cold-spend-rate]="--data $LLM --set $TUNED_COLD;min_tries=10;cost_weight=0.025;budget.target_cost_per_request_usd=0.0001257 --sweep budget.spend_learning_rate=0.01,0.002;policy=linucb,thompson"
   [llmrouter-cold-spend-53]="--data $LLM --set $TUNED_COLD;policy=linucb;cost_weight=0.025;budget.target_cost_per_request_usd=0.0001333;budget.spend_learning_rate=0.002 --sweep min_tries=0,10"
+  # Issue 11: quality at a spend target (25 / 50 / 75% of the best model's cost), defaults.
+  [llmrouter-cold-defaults]="--data $LLM --spend_targets 0.25,0.5,0.75 --sweep dim=64,128"
+  [routerarena-cold-defaults]="--data $ARENA --spend_targets 0.25,0.5,0.75 --sweep dim=64,128"
+  [llmrouter-cold-short]="--data $LLM --split test --spend_targets 0.25,0.5,0.75 --sweep dim=64,128"
+  [llmrouter-warm-defaults]="--data $LLM --split test --warm_split train --spend_targets 0.25,0.5,0.75 --sweep dim=64,128"
+  [llmrouter-warm-recommended]="--data $LLM --split test --warm_split train --spend_targets 0.25,0.5,0.75 --set features.text_features=RICH;dim=256;lambda=1"
+  [llmrouter-cold-fullinfo]="--data $LLM --full_info --spend_targets 0.5 --sweep dim=64,128,256"
   [llmrouter-cold-spend-55]="--data $LLM --set $TUNED_COLD;policy=linucb;cost_weight=0.025;budget.target_cost_per_request_usd=0.0001383;budget.spend_learning_rate=0.002 --sweep min_tries=0,10"
 )
 # The first six hold the numbers measured before the policy engine merge; re-running them
@@ -46,7 +53,9 @@ ORDER=(llmrouter-cold-basic llmrouter-cold-tuned llmrouter-warm-basic llmrouter-
        routerarena-cold-basic routerarena-cold-tuned
        llmrouter-warm-repro llmrouter-warm-weight llmrouter-warm-spend-fixed llmrouter-warm-spend-rate
        llmrouter-cold-mintries llmrouter-cold-spend llmrouter-cold-spend-rate
-       llmrouter-cold-spend-53 llmrouter-cold-spend-55)
+       llmrouter-cold-spend-53 llmrouter-cold-spend-55
+       llmrouter-cold-defaults routerarena-cold-defaults llmrouter-cold-short
+       llmrouter-warm-defaults llmrouter-warm-recommended llmrouter-cold-fullinfo)
 [[ $# -gt 0 ]] && ORDER=("$@")
 for name in "${ORDER[@]}"; do
   [[ -n ${JOBS[$name]+x} ]] || { echo "unknown evaluation '$name'" >&2; exit 2; }

@@ -73,6 +73,43 @@ TEST_P(BudgetTest, SpendTargetIsHeldOnRealisedCost) {
   EXPECT_EQ(stats.spend_observations, static_cast<uint64_t>(kSteps));
 }
 
+// A target above what the router would spend on its own (the cheap arm is also the best): held
+// from both sides by default (the multiplier goes negative), a cap only with min_multiplier 0.
+TEST_P(BudgetTest, SpendTargetIsHeldFromBelowUnlessItIsACap) {
+  const double target = 0.5 * kCost[kExpensive];
+  const LinearEnv env(kDim, {0.75, 0.6, 0.5}, 0.1, /*seed=*/22);
+  for (double min_multiplier : {-1.0, 0.0}) {
+    for (int steps : {500, 6000}) {
+      RouterSpec spec = BudgetSpec(GetParam(), target);
+      spec.spend.min_multiplier = min_multiplier;
+      Router router(spec);
+      Rng rng(10);
+      double cost = 0;
+      for (int t = 0; t < steps; ++t) {
+        const Eigen::VectorXd x = env.Context(rng);
+        const RouteResult r = DecideOrDie(router, x, RouteQuery(), Mix64(500 + t));
+        const int arm = ArmIndex(r.decision.arm);
+        const Signals s = Feedback(arm, rng.Uniform() < env.Mean(arm, x), rng);
+        LearnOrDie(router, r.decision, s);
+        cost += *s.cost_usd;
+      }
+      const double mean = cost / steps;
+      std::printf("min_multiplier %g, %d steps: mean cost %.5f vs target %.5f (%+.1f%%), "
+                  "multiplier %.3f\n",
+                  min_multiplier, steps, mean, target, 100 * (mean / target - 1),
+                  router.Stats().spend_multiplier);
+      if (min_multiplier < 0) {
+        // Whole stream, exploration included: within 4% of the target.
+        EXPECT_NEAR(mean, target, 0.04 * target) << steps << " steps";
+        EXPECT_LT(router.Stats().spend_multiplier, 0);
+      } else {
+        EXPECT_LT(mean, 0.8 * target) << steps << " steps";
+        EXPECT_EQ(router.Stats().spend_multiplier, 0);
+      }
+    }
+  }
+}
+
 TEST_P(BudgetTest, MaxCostIsNeverExceeded) {
   const LinearEnv env(kDim, kQuality, 0.15, /*seed=*/21);
   Router router(BudgetSpec(GetParam(), /*target_usd=*/0));

@@ -19,11 +19,12 @@ constexpr int kSeeds = 24;
 const std::vector<double> kQuality = {0.55, 0.7, 0.83};
 
 // Mean expected quality of the chosen arms over a run.
-double MeanQuality(uint32_t min_tries, double lambda, uint64_t seed) {
+double MeanQuality(uint32_t min_tries, double lambda, uint64_t seed, bool shared_prior = false) {
   RouterSpec spec = LinearSpec(PolicyKind::kLinUcb, 2, kQuality.size(), /*alpha=*/0.05,
                                /*epsilon=*/0);
   spec.policy.min_tries = min_tries;
   spec.policy.lambda = lambda;
+  spec.policy.shared_prior = shared_prior;
   Router router(spec);
   Eigen::VectorXd x(2);
   x << 1, 0;
@@ -42,9 +43,11 @@ struct Spread {
   double mean = 0, sd = 0, min = 1, max = 0;
 };
 
-Spread AcrossSeeds(uint32_t min_tries, double lambda) {
+Spread AcrossSeeds(uint32_t min_tries, double lambda, bool shared_prior = false) {
   std::vector<double> q;
-  for (int s = 0; s < kSeeds; ++s) q.push_back(MeanQuality(min_tries, lambda, 100 + s));
+  for (int s = 0; s < kSeeds; ++s) {
+    q.push_back(MeanQuality(min_tries, lambda, 100 + s, shared_prior));
+  }
   Spread out;
   for (double v : q) {
     out.mean += v / q.size();
@@ -69,6 +72,21 @@ TEST(EarlyExplorationTest, MinTriesShrinkSeedToSeedSpread) {
   EXPECT_LT(with.sd, 0.25 * without.sd);
   EXPECT_GT(with.min, 0.8);
   EXPECT_GT(with.mean, without.mean);
+}
+
+// The shared prior removes the lock-in at its cause: an arm that failed first is no longer
+// compared with an untried arm's flat prior 0.5, but with what every arm shows so far, so the
+// untried arms stop looking better or worse than they are. No forced tries needed.
+TEST(EarlyExplorationTest, SharedPriorRemovesLockInWithoutForcedTries) {
+  const Spread disjoint = AcrossSeeds(/*min_tries=*/0, /*lambda=*/1.0, /*shared_prior=*/false);
+  const Spread shared = AcrossSeeds(/*min_tries=*/0, /*lambda=*/1.0, /*shared_prior=*/true);
+  std::printf("alpha 0.05, min_tries 0, %d seeds: disjoint mean %.3f sd %.3f range %.3f-%.3f; "
+              "shared prior mean %.3f sd %.3f range %.3f-%.3f\n",
+              kSeeds, disjoint.mean, disjoint.sd, disjoint.min, disjoint.max, shared.mean,
+              shared.sd, shared.min, shared.max);
+  EXPECT_LT(disjoint.min, 0.75);
+  EXPECT_GT(shared.min, 0.8);
+  EXPECT_LT(shared.sd, 0.25 * disjoint.sd);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "core/ridge_model.h"
 
+#include <cmath>
+
 #include "core/random.h"
 #include "gtest/gtest.h"
 
@@ -61,6 +63,37 @@ TEST(RidgeModelTest, LearnsAKnownLinearFunction) {
     model.Update(x, truth.dot(x) + 0.1 * rng.Gaussian());
   }
   EXPECT_LT((model.theta() - truth).norm(), 0.05);
+}
+
+// The shared prior moves a model's prior mean after the fact: the mean under prior m + shift
+// must equal that of a model built with prior m + shift from the start (θ is linear in the prior
+// mean), with and without forgetting, to single-precision accuracy of the shift term.
+TEST(RidgeModelTest, ShiftedMeanEqualsAModelBuiltWithTheShiftedPrior) {
+  constexpr int kDim = 10;
+  constexpr double kLambda = 3.0;
+  for (double gamma : {1.0, 0.9}) {
+    Rng rng(11);
+    const Eigen::VectorXd prior = RandomVector(rng, kDim);
+    const Eigen::VectorXd shift = RandomVector(rng, kDim);
+    RidgeModel model(prior, kLambda, /*fast_variance=*/true);
+    RidgeModel shifted(prior + shift, kLambda, /*fast_variance=*/true);
+    Eigen::VectorXf xs(kDim), ps(kDim);
+    const Eigen::VectorXf shift_f = shift.cast<float>();
+    for (int t = 0; t < 3 * kDim + 3; ++t) {  // past several prior restores with forgetting
+      const Eigen::VectorXd x = RandomVector(rng, kDim);
+      const double y = rng.Gaussian();
+      model.Update(x, y, gamma);
+      shifted.Update(x, y, gamma);
+      const Eigen::VectorXd probe = RandomVector(rng, kDim);
+      double mean = 0, variance = 0;
+      model.ShiftedMeanVariance(probe, shift_f, xs, ps, &mean, &variance);
+      EXPECT_NEAR(mean, shifted.Mean(probe), 1e-4 * (1 + std::abs(mean))) << "gamma " << gamma;
+      EXPECT_EQ(variance, model.Variance(probe, xs, ps));
+      // A zero shift is the plain mean up to single precision of a zero term: exactly.
+      model.ShiftedMeanVariance(probe, Eigen::VectorXf::Zero(kDim), xs, ps, &mean, &variance);
+      EXPECT_EQ(mean, model.Mean(probe));
+    }
+  }
 }
 
 }  // namespace

@@ -238,6 +238,11 @@ absl::StatusOr<ReplayRun> RunReplay(const Dataset& data, const ReplayOptions& op
     feedback.set_judge_score(o.quality);
     feedback.set_cost_usd(o.cost_usd);
     SetMeasurements(o, &feedback);
+    if (options.full_info) {
+      for (size_t a = 0; a < data.arms.size(); ++a) {
+        if (q.outcomes[a]) (*feedback.mutable_arm_qualities())[data.arms[a]] = q.outcomes[a]->quality;
+      }
+    }
     v1::FeedbackResponse feedback_response;
     grpc::ClientContext feedback_ctx;
     SetDeadline(&feedback_ctx);

@@ -40,6 +40,8 @@ struct ReplayOptions {
   // streamed, in the order given.
   std::vector<int> warm;
   std::vector<int> stream;
+  // Every Feedback also carries arm_qualities with every arm's recorded quality on the query.
+  bool full_info = false;
   // Called now and then with (queries done, total), for a progress bar.
   std::function<void(int, int)> progress;
 };

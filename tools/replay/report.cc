@@ -302,6 +302,78 @@ std::string RegretSvg(const Report& r, const std::vector<ConfigMean>& configs) {
   return s;
 }
 
+// Quality at a spend target: per config with a target, the realised cost against the target and
+// the margin over the mixture frontier at the realised cost, each with its range over seeds.
+std::string SpendTargetTable(const Report& r) {
+  struct Row {
+    std::string config;
+    double target = 0;
+    std::vector<const RunMetrics*> runs;
+  };
+  std::vector<Row> rows;
+  std::map<std::string, size_t> index;
+  for (const RunRecord& rec : r.runs) {
+    if (!rec.spend_target) continue;
+    auto [it, inserted] = index.emplace(rec.config, rows.size());
+    if (inserted) rows.push_back(Row{rec.config, *rec.spend_target, {}});
+    rows[it->second].runs.push_back(&rec.metrics);
+  }
+  if (rows.empty()) return "";
+  const Baselines& b = r.baselines;
+  const CostQuality best = b.single[b.best_single];
+  double cheapest = std::numeric_limits<double>::infinity();
+  for (const CostQuality& p : b.single) cheapest = std::min(cheapest, p.cost / best.cost);
+  std::string s =
+      "### Quality at a spend target\n\n"
+      "Target = share of the best single model's mean cost (`budget.target_cost_per_request_usd`). "
+      "Margin = quality minus the mixture frontier at the run's realised cost, per seed, in "
+      "points of the best model's quality. \"on target\" = seeds whose realised cost is within "
+      "±2 points of the target.\n\n"
+      "| config | target | rel. quality (min–max) | rel. cost (min–max) | mixture at that cost | "
+      "margin (min–max) | seeds ≥ mixture | on target |\n|---|---|---|---|---|---|---|---|\n";
+  bool infeasible = false;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  for (const Row& row : rows) {
+    double q = 0, c = 0, mix = 0, margin = 0;
+    double qmin = kInf, qmax = -kInf, cmin = kInf, cmax = -kInf, mmin = kInf, mmax = -kInf;
+    int above = 0, on_target = 0;
+    for (const RunMetrics* m : row.runs) {
+      // Cheaper than every model: no mixture reaches that cost at all.
+      const double mixture = std::isnan(m->mixture_rel_quality) ? 0.0 : m->mixture_rel_quality;
+      const double gap = m->rel_quality - mixture;
+      q += m->rel_quality;
+      c += m->rel_cost;
+      mix += mixture;
+      margin += gap;
+      qmin = std::min(qmin, m->rel_quality);
+      qmax = std::max(qmax, m->rel_quality);
+      cmin = std::min(cmin, m->rel_cost);
+      cmax = std::max(cmax, m->rel_cost);
+      mmin = std::min(mmin, gap);
+      mmax = std::max(mmax, gap);
+      above += gap >= 0;
+      on_target += std::abs(m->rel_cost - row.target) <= 0.02;
+    }
+    const double n = static_cast<double>(row.runs.size());
+    const bool feasible = row.target >= cheapest;
+    infeasible |= !feasible;
+    absl::StrAppendFormat(
+        &s, "| %s | %s%s | %s (%s–%s) | %s (%s–%s) | %s | %+.1f (%+.1f…%+.1f) | %d/%d | %d/%d |\n",
+        row.config, Pct(row.target), feasible ? "" : " (below every arm)", Pct(q / n), Pct(qmin),
+        Pct(qmax), Pct(c / n), Pct(cmin), Pct(cmax), Pct(mix / n), 100 * margin / n, 100 * mmin,
+        100 * mmax, above, static_cast<int>(n), on_target, static_cast<int>(n));
+  }
+  if (infeasible) {
+    absl::StrAppendFormat(&s,
+                          "\nA target below the cheapest arm's cost (%s of the best model's) "
+                          "cannot be met by any router: the controller then holds the cheapest "
+                          "arms, and the margin is measured at the cost actually spent.\n",
+                          Pct(cheapest));
+  }
+  s += "\n";
+  return s;
+}
+
 absl::Status WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path);
   out << content;
@@ -393,6 +465,7 @@ std::string SummaryMarkdown(const Report& r) {
   s += absl::StrJoin(vertices, " → ") + "\n\n";
   const std::vector<ConfigMean> configs = MeanByConfig(r);
   if (configs.empty()) return s;
+  s += SpendTargetTable(r);
   s += "| config | seeds | rel. quality (min–max) | rel. cost (min–max) | mixture quality at "
        "that cost | mixture cost for that quality | regret vs oracle 1st / 2nd half | regret vs "
        "best single | explored | queries/s |\n|---|---|---|---|---|---|---|---|---|---|\n";
@@ -442,18 +515,19 @@ absl::Status WriteReport(const Report& r, const std::string& dir) {
       "config,seed,queries,warm_queries,quality,cost_usd,rel_quality,rel_cost,"
       "mixture_rel_quality,mixture_rel_cost,regret_oracle,regret_oracle_first_half,"
       "regret_oracle_second_half,regret_best_single,explored,cost_weight,cost_scale_usd,"
-      "import_seconds,stream_seconds,queries_per_second\n";
+      "import_seconds,stream_seconds,queries_per_second,spend_target\n";
   std::string regret = "config,seed,step,regret_oracle,regret_best_single\n";
   for (const RunRecord& rec : r.runs) {
     const RunMetrics& m = rec.metrics;
     absl::StrAppendFormat(
-        &runs, "\"%s\",%d,%d,%d,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%.10g,%.10g,%.3f,%.3f,%.1f\n",
+        &runs, "\"%s\",%d,%d,%d,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%.10g,%.10g,%.3f,%.3f,%.1f,%s\n",
         rec.config, rec.seed, m.queries, r.warm_queries, m.quality, m.cost, m.rel_quality,
         m.rel_cost, m.mixture_rel_quality, m.mixture_rel_cost, m.regret_oracle,
         m.regret_oracle_first_half, m.regret_oracle_second_half, m.regret_best_single,
         rec.run.explored, rec.utility.cost_weight, rec.utility.cost_scale_usd,
         rec.run.import_seconds, rec.run.stream_seconds,
-        rec.run.stream_seconds > 0 ? m.queries / rec.run.stream_seconds : 0.0);
+        rec.run.stream_seconds > 0 ? m.queries / rec.run.stream_seconds : 0.0,
+        rec.spend_target ? absl::StrFormat("%.4g", *rec.spend_target) : "");
     for (size_t i = 0; i < m.trace_steps.size(); ++i) {
       absl::StrAppendFormat(&regret, "\"%s\",%d,%d,%.6g,%.6g\n", rec.config, rec.seed,
                             static_cast<int>(m.trace_steps[i]), m.trace_oracle[i],

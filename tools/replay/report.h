@@ -5,6 +5,7 @@
 // replay writes: runs.csv, baselines.csv, regret.csv, summary.md, frontier.svg, regret.svg.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct RunRecord {
   std::string config;  // the swept settings, "key=value ..." ("default" when none)
   std::string series;  // the config without the first swept setting: one curve per series
   uint64_t seed = 0;
+  // The run's spend target as a fraction of the best single model's mean cost (--spend_targets).
+  std::optional<double> spend_target;
   Utility utility;
   RunMetrics metrics;
   std::vector<int> order;  // query indices in stream order
@@ -69,7 +72,9 @@ struct Report {
   bool write_decisions = false;
 };
 
-// The markdown summary: baselines, then one row per config with the mean over seeds.
+// The markdown summary: baselines, the headline table of quality at each spend target (runs with
+// a spend target: realised cost, the mixture frontier at that cost, the margin, per-seed ranges),
+// then one row per config with the mean over seeds.
 std::string SummaryMarkdown(const Report& report);
 
 // Writes every output file into `dir` (created if missing): runs.csv (one row per run),
