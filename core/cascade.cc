@@ -38,6 +38,12 @@ bool FromLower(const std::vector<double>& lower, Eigen::MatrixXd* m) {
 
 }  // namespace
 
+CascadePolicy::Key CascadePolicy::KeyOf(const std::string& from, const std::string& action) {
+  // Accepting depends on who answered; escalating to an arm is shared by every arm it follows
+  // (the context carries the answer's signals), so each model sees far more data.
+  return action.empty() ? Key{from, std::string()} : Key{std::string(), action};
+}
+
 std::optional<double> CascadeChain::total_cost_usd() const {
   double sum = 0;
   for (const auto& c : costs) {
@@ -145,7 +151,7 @@ EscalationChoice CascadePolicy::Choose(const EscalationInput& in, uint64_t seed)
     contexts[k] = CascadeContext(in.attempt, in.position, max_attempts, in.current_quality,
                                  action, cost_scale_usd_);
     const Eigen::Map<const Eigen::VectorXd> z(contexts[k].data(), kCascadeFeatures);
-    const Model& m = Find({in.attempt.arm, action == nullptr ? std::string() : action->id});
+    const Model& m = Find(KeyOf(in.attempt.arm, action == nullptr ? std::string() : action->id));
     const double sd = std::sqrt(std::max(0.0, z.dot(m.quality.a_inv * z)));
     double score = in.quality_weight * (m.quality.theta.dot(z) + spec_.alpha * sd);
     if (action != nullptr) score -= in.cost_weight * std::max(0.0, m.cost.theta.dot(z));
@@ -186,7 +192,7 @@ void CascadePolicy::Learn(const CascadeClose& close) {
     const Attempt& a = close.attempts[k];
     if (a.context.size() != static_cast<size_t>(kCascadeFeatures)) continue;
     const Eigen::Map<const Eigen::VectorXd> z(a.context.data(), kCascadeFeatures);
-    Model& m = FindOrAdd({a.arm, a.next_arm});
+    Model& m = FindOrAdd(KeyOf(a.arm, a.next_arm));
     if (close.quality) m.quality.Update(z, *close.quality);
     if (a.next_arm.empty()) continue;
     // The cost that followed this escalation: every later arm tried.

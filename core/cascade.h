@@ -125,7 +125,8 @@ class CascadePolicy {
     Ridge quality;
     Ridge cost;
   };
-  using Key = std::pair<std::string, std::string>;  // (from arm, action)
+  using Key = std::pair<std::string, std::string>;  // (from arm, "") or ("", escalated-to arm)
+  static Key KeyOf(const std::string& from, const std::string& action);
 
   // The model for a key, or the prior one if never learned. REQUIRES: mu_ held.
   const Model& Find(const Key& key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
