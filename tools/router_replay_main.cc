@@ -304,15 +304,6 @@ int main(int argc, char** argv) {
             rp::AllFixedCascades(*data, stream, verifier);
         const rp::CascadeMetrics c = rp::AnalyzeCascade(*data, report.baselines, options.stream,
                                                         run->tried, fixed_cascades);
-        if (getenv("CASCADE_DEBUG") != nullptr) {
-          std::map<std::string, int> pairs;
-          for (const auto& t : run->tried) {
-            std::string k = data->arms[t[0]];
-            for (size_t u = 1; u < t.size(); ++u) k += " -> " + data->arms[t[u]];
-            ++pairs[k];
-          }
-          for (const auto& [k, n] : pairs) std::cerr << "  " << n << "  " << k << "\n";
-        }
         record.metrics.quality = c.quality;
         record.metrics.cost = c.cost;
         record.metrics.rel_quality = c.rel_quality;
