@@ -99,6 +99,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::vector<RouterS
     }
     engine->routers_[spec.name] = std::move(router);
     engine->accounting_[spec.name] = std::make_unique<Accounting>();
+    engine->AddCascade(spec);
   }
   ASSIGN_OR_RETURN(engine->first_start_, store->FirstStart(clock->Now()));
   RETURN_IF_ERROR(engine->Recover());
@@ -151,6 +152,12 @@ absl::Status Engine::Recover() {
           accounting.regret.Restore(regret);
           accounting.joined_decisions.store(rc.accounting.joined_decisions);
           accounting.expired_unanswered.store(rc.accounting.expired_unanswered);
+          if (absl::Status s = FindCascade(router->name())->Import(rc.cascade); !s.ok()) {
+            return absl::DataLossError(absl::StrCat(
+                "the checkpoint of router '", rc.state.router, "' fails its start-up checks: ",
+                s.message(), ". Start routerd once with --rebuild_state to rebuild learned state "
+                "from the log, or restore the data dir from a backup"));
+          }
           event_after[router] = rc.last_event_sequence;
           decision_after[router] = rc.last_decision_sequence;
           ++recovery_.routers_from_checkpoint;
@@ -229,6 +236,7 @@ absl::Status Engine::Recover() {
 }
 
 absl::StatusOr<LearnOutcome> Engine::Apply(Router& router, const FeedbackEvent& event) {
+  if (event.attempt) return ApplyAttempt(router, event);
   // The event carries what it needs of its decision, which may have expired since.
   Decision decision;
   decision.decision_id = event.decision_id;
@@ -237,7 +245,14 @@ absl::StatusOr<LearnOutcome> Engine::Apply(Router& router, const FeedbackEvent& 
   decision.features = event.features;
   decision.propensity = event.propensity;
   decision.imported = event.imported;
-  ASSIGN_OR_RETURN(LearnOutcome learned, router.Learn(decision, event.signals));
+  // The feedback that closes a cascade teaches the routed arm what starting there was worth:
+  // the accepted answer's quality at the whole cascade's cost.
+  const bool closes_cascade = event.first_for_decision && !event.attempts.empty();
+  Signals cascade_signals;
+  if (closes_cascade) cascade_signals = CascadeSignals(event);
+  ASSIGN_OR_RETURN(LearnOutcome learned,
+                   router.Learn(decision, closes_cascade ? cascade_signals : event.signals));
+  if (closes_cascade) LearnCascade(event, learned);
   // Warm-start outcomes teach the models but were never decisions: no join, no regret.
   if (event.imported) return learned;
   Accounting& accounting = *accounting_.at(router.name());
@@ -436,6 +451,7 @@ absl::Status Engine::Checkpoint() {
       rc.accounting.exact_regret_events = regret.exact_regret_events;
       rc.accounting.joined_decisions = accounting.joined_decisions.load();
       rc.accounting.expired_unanswered = accounting.expired_unanswered.load();
+      rc.cascade = FindCascade(spec.name)->Export();
       checkpoint.routers.push_back(std::move(rc));
     }
   }

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/cascade.h"
 #include "core/clock.h"
 #include "core/event_store.h"
 #include "core/ope.h"
@@ -53,6 +54,20 @@ struct ImportItem {
 struct ImportResult {
   int applied = 0;    // outcomes learned from
   int duplicate = 0;  // outcomes imported before, not applied again
+};
+
+// One answered attempt of a cascade: its decision and what the backend observed (arm and
+// signals of `attempt`; the policy's fields are ignored).
+struct EscalateRequest {
+  std::string decision_id;
+  Attempt attempt;
+};
+
+struct EscalateResult {
+  std::string router;
+  Attempt attempt;    // as logged: the signals with the policy's answer (next_arm empty: accept)
+  uint32_t attempts = 0;  // arms tried so far, the routed one included
+  bool duplicate = false;  // the same report was answered before; this is that answer
 };
 
 struct DurabilityOptions {
@@ -104,6 +119,22 @@ class Engine {
   // feedback_id seen before is not applied again and reported as duplicate (OK), also when its
   // decision has expired since.
   [[nodiscard]] absl::StatusOr<FeedbackResult> Feedback(FeedbackEvent event);
+
+  // Cascades: logs one answered attempt and returns accept or the next arm to try (see
+  // core/cascade.h and router.proto Escalate), durably (like a decision) before returning. The
+  // same report again returns the logged answer (duplicate). InvalidArgument for missing ids or
+  // out-of-range signals (verifier_score and confidence in [0, 1], latency and cost finite and
+  // >= 0); NotFound for an unknown decision; FailedPrecondition when the router does not cascade
+  // (max_attempts < 2), the decision has expired (kDecisionExpiredPayload) or received feedback
+  // (which closes its cascade), the cascade already accepted, or `arm` is not the arm the last
+  // answer named. Feedback on the decision later closes the cascade: the routed arm learns the
+  // final quality and the whole cascade's cost, every logged choice its outcome.
+  [[nodiscard]] absl::StatusOr<EscalateResult> Escalate(const EscalateRequest& request);
+
+  // What a router's cascades did so far (metrics); nullopt for an unknown router.
+  std::optional<CascadeCounters> Cascades(absl::string_view router) const;
+  // A router's escalation policy, for inspection (GetModel) and tests. NotFound: unknown router.
+  [[nodiscard]] absl::StatusOr<CascadeState> ExportCascade(absl::string_view router) const;
 
   // Warm start from an offline evaluation: every listed arm learns its own outcome on the item's
   // features, as if it had been routed there (full information). Each outcome is logged as a
@@ -173,6 +204,17 @@ class Engine {
                                                 FeedbackEvent* event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(feedback_mu_);
 
+  // Cascades (engine_escalate.cc). One policy per router, created with the routers; learned
+  // under feedback_mu_ (live) or during recovery, like the models.
+  void AddCascade(const RouterSpec& spec);
+  CascadePolicy* FindCascade(absl::string_view router) const;
+  // An attempt event: counted, nothing learned.
+  LearnOutcome ApplyAttempt(const Router& router, const FeedbackEvent& event);
+  // The signals the routed arm learns from at the feedback that closes a cascade: the cascade's
+  // whole cost (if every attempt's is known) and latency instead of the last answer's.
+  static Signals CascadeSignals(const FeedbackEvent& event);
+  void LearnCascade(const FeedbackEvent& event, const LearnOutcome& learned);
+
   // What the engine accounts per router beyond the models: regret and joined decisions.
   struct Accounting {
     RegretTracker regret;
@@ -189,6 +231,7 @@ class Engine {
   absl::flat_hash_map<std::string, std::unique_ptr<Router>> routers_;  // fixed after Create
   absl::flat_hash_map<std::string, std::unique_ptr<Accounting>> accounting_;  // same keys
   std::vector<RouterSpec> specs_;
+  absl::flat_hash_map<std::string, std::unique_ptr<CascadePolicy>> cascades_;  // fixed after Create
   std::atomic<uint64_t> decision_counter_{0};
   // Held shared by Route from counting a decision to logging it, exclusively by a checkpoint's
   // snapshot, so a checkpoint's decision counts and decision sequence agree.
@@ -212,6 +255,8 @@ class Engine {
 
 // Range checks on a feedback event's signals; the message names the signal.
 absl::Status ValidateSignals(const Signals& signals);
+// Range checks on an attempt's signals (Escalate); the message names the signal.
+absl::Status ValidateAttemptSignals(const Attempt& attempt);
 
 }  // namespace router
 

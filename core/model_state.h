@@ -85,11 +85,51 @@ struct AccountingState {
   uint64_t expired_unanswered = 0;
 };
 
+// One escalation model of a cascade policy (core/cascade.h): for the answer of `from_arm`, the
+// action `action` (empty: accept, else the arm escalated to). Ridge sufficient statistics
+// A = λI + Σ zzᵀ (lower triangle, column by column) and b = λθ₀ + Σ z·y, for the final quality
+// and (escalations only) for the cost still to come.
+struct CascadeModelState {
+  std::string from_arm;
+  std::string action;
+  std::vector<double> quality_a_lower;
+  std::vector<double> quality_b;
+  uint64_t quality_observations = 0;
+  std::vector<double> cost_a_lower;
+  std::vector<double> cost_b;
+  uint64_t cost_observations = 0;
+};
+
+// What a router's cascades did, summed over the log (read by the metrics at scrape time).
+struct CascadeCounters {
+  // Per arm: attempts reported through Escalate, and how many of them were accepted.
+  std::vector<std::pair<std::string, uint64_t>> answered;
+  std::vector<std::pair<std::string, uint64_t>> accepted;
+  // (from, to) -> escalations.
+  std::vector<std::pair<std::pair<std::string, std::string>, uint64_t>> escalations;
+  // Cascades closed by feedback, the arms they tried in all, their total cost and the part of
+  // it spent on answers that were not accepted.
+  uint64_t closed = 0;
+  uint64_t arms_tried = 0;
+  double cost_usd = 0;
+  double escalation_cost_usd = 0;
+  // Σ over closed cascades whose feedback carries arm_qualities of (best arm's quality −
+  // accepted quality) + w_cost · (cost of the rejected attempts) / cost_scale, and how many.
+  double regret = 0;
+  uint64_t regret_events = 0;
+};
+
+struct CascadeState {
+  std::vector<CascadeModelState> models;
+  CascadeCounters counters;
+};
+
 struct RouterCheckpoint {
   uint64_t last_event_sequence = 0;
   uint64_t last_decision_sequence = 0;
   RouterState state;
   AccountingState accounting;
+  CascadeState cascade;
 };
 
 struct EngineCheckpoint {

@@ -12,6 +12,31 @@
 
 namespace router {
 
+// One answered attempt of a cascade (Engine::Escalate): what the backend observed of the arm's
+// answer, and what the escalation policy made of it.
+struct Attempt {
+  std::string arm;  // the arm that answered
+  std::optional<double> verifier_score;  // [0, 1]
+  std::optional<double> confidence;      // [0, 1]
+  std::optional<uint64_t> output_tokens;
+  std::optional<double> latency_ms;
+  std::optional<double> cost_usd;
+  // The policy's answer: the next arm to try, empty for accept.
+  std::string next_arm;
+  double propensity = 1.0;
+  bool forced = false;    // accept without a choice (max_attempts reached, no untried arm)
+  bool explored = false;  // a uniformly random action (epsilon)
+  // Escalation features of the chosen action (CascadePolicy): what it learns from at feedback.
+  std::vector<double> context;
+
+  // Same arm and observed signals (what makes a repeated report a retry).
+  bool SameReport(const Attempt& o) const {
+    return arm == o.arm && verifier_score == o.verifier_score && confidence == o.confidence &&
+           output_tokens == o.output_tokens && latency_ms == o.latency_ms &&
+           cost_usd == o.cost_usd;
+  }
+};
+
 struct Decision {
   std::string decision_id;
   std::string router;
@@ -28,8 +53,11 @@ struct Decision {
   // Set by the store: position in the decision log (PutDecision order), and what feedback has
   // arrived so far (updated in the same batch as each feedback event).
   uint64_t sequence = 0;
-  uint32_t feedback_events = 0;
+  uint32_t feedback_events = 0;  // feedback only; attempts are counted apart
   uint32_t quality_signals = 0;
+  // The cascade so far (Engine::Escalate), in order; appended by the store in the same batch as
+  // each attempt's event. Empty for a route-only decision.
+  std::vector<Attempt> attempts;
 };
 
 enum class ThumbsSignal { kNone = 0, kUp = 1, kDown = 2 };
@@ -72,6 +100,12 @@ struct FeedbackEvent {
   std::vector<double> features;
   double propensity = 1.0;  // for the regret accounting
   bool imported = false;    // a warm-start outcome, not a decision's feedback
+  // Set for a cascade attempt logged by Engine::Escalate (signals then empty): the store appends
+  // it to the decision's attempts instead of counting feedback.
+  std::optional<Attempt> attempt;
+  // Copied from the decision by the store for feedback (not attempts): the cascade this feedback
+  // closes, so the log alone replays the escalation policy.
+  std::vector<Attempt> attempts;
 };
 
 struct ArmChange {

@@ -88,6 +88,20 @@ struct RouterStats {
   RegretSnapshot regret;
 };
 
+// What the router expects of each active arm on one logged feature vector (Router::Forecast),
+// and the weights it would score them with: what the escalation policy needs of the router.
+struct ArmForecast {
+  std::string arm;
+  double quality = 0;
+  double cost_usd = 0;
+};
+struct RouterForecast {
+  std::vector<ArmForecast> arms;  // active arms, in the router's order
+  double quality_weight = 1;
+  double cost_weight = 0;  // w_c + the spend multiplier
+  double cost_scale_usd = 1;
+};
+
 // How a feedback event changed a router's statistics, for metrics.
 struct LearnOutcome {
   std::string router;

@@ -430,4 +430,23 @@ absl::Status Router::ImportState(const RouterState& s, ImportScope scope) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<RouterForecast> Router::Forecast(const std::vector<double>& features) {
+  if (features.size() != static_cast<size_t>(spec_.features.dim)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "feature vector must have %d values, got %d", spec_.features.dim, features.size()));
+  }
+  const Eigen::Map<const Eigen::VectorXd> x(features.data(), features.size());
+  RouterForecast out;
+  out.quality_weight = spec_.weights.quality;
+  out.cost_scale_usd = spec_.scales.cost_usd;
+  absl::MutexLock lock(&mu_);
+  out.cost_weight = spec_.weights.cost + spend_.multiplier();
+  for (const auto& arm : arms_) {
+    if (arm->disabled()) continue;
+    const ArmPrediction p = arm->Predict(x, x_scratch_, product_scratch_);
+    out.arms.push_back(ArmForecast{arm->spec().id, p.quality, p.cost_usd});
+  }
+  return out;
+}
+
 }  // namespace router

@@ -64,6 +64,11 @@ class Router {
   [[nodiscard]] absl::StatusOr<LearnOutcome> Learn(const Decision& decision,
                                                   const Signals& signals);
 
+  // Forecasts of every active arm for a logged feature vector, with the router's weights (no
+  // request overrides) and spend multiplier; counts nothing. InvalidArgument for a vector of the
+  // wrong length.
+  [[nodiscard]] absl::StatusOr<RouterForecast> Forecast(const std::vector<double>& features);
+
   // Recovery: counts a logged decision as if it had just been made.
   [[nodiscard]] absl::Status CountDecision(const Decision& decision);
 

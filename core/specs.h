@@ -68,6 +68,14 @@ struct ObjectiveScales {
   double energy_j = 100.0;
 };
 
+// Cascades (RouterService.Escalate); see core/cascade.h. max_attempts < 2: route-only.
+struct CascadeSpec {
+  uint32_t max_attempts = 0;
+  double alpha = 0.1;
+  double epsilon = 0.02;
+  double lambda = 4.0;
+};
+
 struct ArmSpec {
   std::string id;
   double input_price_per_mtok = 0;
@@ -93,6 +101,7 @@ struct RouterSpec {
   // Quality learned for a decision that expires without any quality signal (Azure Personalizer's
   // "default reward"); unset: silence teaches nothing.
   std::optional<double> default_reward;
+  CascadeSpec cascade;
 };
 
 // Price-based expected cost of one request on an arm, in USD.

@@ -90,6 +90,9 @@ grpc::ServerUnaryReactor* AdminService::GetModel(grpc::CallbackServerContext* co
   if (state.ok()) {
     ToModelResponse(*state, response);
     response->set_last_event_sequence(sequence);
+    if (auto cascade = engine_->ExportCascade(request->router()); cascade.ok()) {
+      ToCascadeModels(*cascade, response);
+    }
   }
   return Finish(context, Rpc::kGetModel, start, state.status());
 }

@@ -34,6 +34,43 @@ absl::Status FieldError(const std::string& field, const std::string& what) {
 
 bool Finite(double v) { return std::isfinite(v); }
 
+
+// cascade { ... } -> CascadeSpec; defaults live in CascadeSpec (core/specs.h).
+absl::Status ConvertCascade(const v1::CascadeConfig& cc, const std::string& at,
+                            CascadeSpec* out) {
+  constexpr uint32_t kMaxAttempts = 16;
+  if (cc.has_max_attempts()) {
+    if (cc.max_attempts() > kMaxAttempts) {
+      return FieldError(at + ".max_attempts",
+                        absl::StrFormat("must be at most %d, got %d", kMaxAttempts,
+                                        cc.max_attempts()));
+    }
+    out->max_attempts = cc.max_attempts();
+  }
+  if (cc.has_alpha()) {
+    if (!(Finite(cc.alpha()) && cc.alpha() >= 0)) {
+      return FieldError(at + ".alpha",
+                        absl::StrFormat("must be a finite number >= 0, got %g", cc.alpha()));
+    }
+    out->alpha = cc.alpha();
+  }
+  if (cc.has_epsilon()) {
+    if (!(cc.epsilon() >= 0 && cc.epsilon() < 1)) {
+      return FieldError(at + ".epsilon",
+                        absl::StrFormat("must be in [0, 1), got %g", cc.epsilon()));
+    }
+    out->epsilon = cc.epsilon();
+  }
+  if (cc.has_lambda()) {
+    if (!(Finite(cc.lambda()) && cc.lambda() > 0)) {
+      return FieldError(at + ".lambda",
+                        absl::StrFormat("must be a finite number > 0, got %g", cc.lambda()));
+    }
+    out->lambda = cc.lambda();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ServerConfig> LoadConfigFile(const std::string& path) {
@@ -233,6 +270,7 @@ absl::StatusOr<std::vector<RouterSpec>> ToRouterSpecs(const v1::ServerConfig& co
       }
       spec.default_reward = rc.default_reward();
     }
+    if (auto s = ConvertCascade(rc.cascade(), at + ".cascade", &spec.cascade); !s.ok()) return s;
 
     if (rc.arms_size() == 0) return FieldError(at + ".arms", "at least one arm is required");
     absl::flat_hash_set<std::string> arm_ids;

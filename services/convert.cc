@@ -160,4 +160,43 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
+EscalateRequest ToEscalateRequest(const v1::EscalateRequest& r) {
+  EscalateRequest out;
+  out.decision_id = r.decision_id();
+  Attempt& a = out.attempt;
+  a.arm = r.arm();
+  if (r.has_verifier_score()) a.verifier_score = r.verifier_score();
+  if (r.has_confidence()) a.confidence = r.confidence();
+  if (r.has_output_tokens()) a.output_tokens = r.output_tokens();
+  if (r.has_latency_ms()) a.latency_ms = r.latency_ms();
+  if (r.has_cost_usd()) a.cost_usd = r.cost_usd();
+  return out;
+}
+
+void ToEscalateResponse(const EscalateResult& result, v1::EscalateResponse* response) {
+  const Attempt& a = result.attempt;
+  response->set_action(a.next_arm.empty() ? v1::EscalateResponse::ACCEPT
+                                          : v1::EscalateResponse::ESCALATE);
+  response->set_next_arm(a.next_arm);
+  response->set_propensity(a.propensity);
+  response->set_attempts(result.attempts);
+  response->set_forced(a.forced);
+  response->set_explored(a.explored);
+  response->set_duplicate(result.duplicate);
+}
+
+void ToCascadeModels(const CascadeState& state, v1::GetModelResponse* response) {
+  for (const CascadeModelState& m : state.models) {
+    v1::CascadeModel* out = response->add_cascade_models();
+    out->set_from_arm(m.from_arm);
+    out->set_action(m.action);
+    out->mutable_quality_a_lower()->Assign(m.quality_a_lower.begin(), m.quality_a_lower.end());
+    out->mutable_quality_b()->Assign(m.quality_b.begin(), m.quality_b.end());
+    out->set_quality_observations(m.quality_observations);
+    out->mutable_cost_a_lower()->Assign(m.cost_a_lower.begin(), m.cost_a_lower.end());
+    out->mutable_cost_b()->Assign(m.cost_b.begin(), m.cost_b.end());
+    out->set_cost_observations(m.cost_observations);
+  }
+}
+
 }  // namespace router::services

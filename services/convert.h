@@ -14,6 +14,8 @@
 namespace router::services {
 
 RouteQuery ToRouteQuery(const v1::RouteRequest& request);
+EscalateRequest ToEscalateRequest(const v1::EscalateRequest& request);
+void ToEscalateResponse(const EscalateResult& result, v1::EscalateResponse* response);
 void ToRouteResponse(const RouteResult& result, absl::string_view policy_version,
                      v1::RouteResponse* response);
 
@@ -25,6 +27,7 @@ void ToArmInfo(const ArmStats& stats, v1::ArmInfo* info);
 void ToRouterInfo(const RouterStats& stats, v1::RouterInfo* info);
 // θ and A⁻¹ of every arm and objective (AdminService.GetModel).
 void ToModelResponse(const RouterState& state, v1::GetModelResponse* response);
+void ToCascadeModels(const CascadeState& state, v1::GetModelResponse* response);
 
 const char* PolicyName(PolicyKind kind);
 

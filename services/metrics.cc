@@ -35,6 +35,7 @@ const char* RpcName(Rpc rpc) {
     case Rpc::kImportOutcomes: return "ImportOutcomes";
     case Rpc::kGetModel: return "GetModel";
     case Rpc::kBackup: return "Backup";
+    case Rpc::kEscalate: return "Escalate";
   }
   return "unknown";
 }

@@ -27,9 +27,10 @@ enum class Rpc {
   kSetArmState,
   kImportOutcomes,
   kGetModel,
-  kBackup
+  kBackup,
+  kEscalate
 };
-inline constexpr int kRpcCount = 9;
+inline constexpr int kRpcCount = 10;
 
 // Every routerd metric, registered on an injected registry (no globals). Per-arm series are
 // created when an arm appears and then found through a small map, never re-registered by

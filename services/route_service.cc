@@ -24,4 +24,20 @@ grpc::ServerUnaryReactor* RouteService::Route(grpc::CallbackServerContext* conte
   return reactor;
 }
 
+grpc::ServerUnaryReactor* RouteService::Escalate(grpc::CallbackServerContext* context,
+                                                 const v1::EscalateRequest* request,
+                                                 v1::EscalateResponse* response) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<EscalateResult> result = engine_->Escalate(ToEscalateRequest(*request));
+  if (result.ok()) ToEscalateResponse(*result, response);
+  // Acknowledged once the attempt is durable, like a decision.
+  engine_->WhenDurable([this, reactor, start, status = result.status()](absl::Status durable) {
+    const absl::Status final_status = status.ok() ? durable : status;
+    metrics_->RecordRpc(Rpc::kEscalate, final_status.code(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(final_status));
+  });
+  return reactor;
+}
+
 }  // namespace router::services

@@ -9,7 +9,7 @@
 
 namespace router::services {
 
-// router.v1.RouterService: converts, calls Engine::Route, maps the status, records metrics.
+// router.v1.RouterService: converts, calls Engine::Route / Escalate, maps the status, records metrics.
 class RouteService final : public v1::RouterService::CallbackService {
  public:
   RouteService(Engine* engine, Metrics* metrics, std::string policy_version)
@@ -18,6 +18,9 @@ class RouteService final : public v1::RouterService::CallbackService {
   grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
                                   const v1::RouteRequest* request,
                                   v1::RouteResponse* response) override;
+  grpc::ServerUnaryReactor* Escalate(grpc::CallbackServerContext* context,
+                                     const v1::EscalateRequest* request,
+                                     v1::EscalateResponse* response) override;
 
  private:
   Engine* const engine_;

@@ -45,6 +45,71 @@ RidgeState FromRecord(const pb::RidgeStateRecord& r) {
   return s;
 }
 
+// Escalation pairs are keyed "from\x1fto" in the record's map (arm ids never hold a \x1f).
+constexpr char kPairSeparator = '\x1f';
+
+void ToRecord(const CascadeState& s, pb::CascadeStateRecord* r) {
+  for (const CascadeModelState& m : s.models) {
+    pb::CascadeModelRecord* out = r->add_models();
+    out->set_from_arm(m.from_arm);
+    out->set_action(m.action);
+    out->mutable_quality_a_lower()->Assign(m.quality_a_lower.begin(), m.quality_a_lower.end());
+    out->mutable_quality_b()->Assign(m.quality_b.begin(), m.quality_b.end());
+    out->set_quality_observations(m.quality_observations);
+    out->mutable_cost_a_lower()->Assign(m.cost_a_lower.begin(), m.cost_a_lower.end());
+    out->mutable_cost_b()->Assign(m.cost_b.begin(), m.cost_b.end());
+    out->set_cost_observations(m.cost_observations);
+  }
+  const CascadeCounters& c = s.counters;
+  for (const auto& [arm, n] : c.answered) (*r->mutable_answered())[arm] = n;
+  for (const auto& [arm, n] : c.accepted) (*r->mutable_accepted())[arm] = n;
+  for (const auto& [pair, n] : c.escalations) {
+    (*r->mutable_escalations())[absl::StrCat(pair.first, std::string(1, kPairSeparator),
+                                             pair.second)] = n;
+  }
+  r->set_closed(c.closed);
+  r->set_arms_tried(c.arms_tried);
+  r->set_cost_usd(c.cost_usd);
+  r->set_escalation_cost_usd(c.escalation_cost_usd);
+  r->set_regret(c.regret);
+  r->set_regret_events(c.regret_events);
+}
+
+CascadeState FromRecord(const pb::CascadeStateRecord& r) {
+  CascadeState s;
+  for (const pb::CascadeModelRecord& in : r.models()) {
+    CascadeModelState m;
+    m.from_arm = in.from_arm();
+    m.action = in.action();
+    m.quality_a_lower = ToVector(in.quality_a_lower());
+    m.quality_b = ToVector(in.quality_b());
+    m.quality_observations = in.quality_observations();
+    m.cost_a_lower = ToVector(in.cost_a_lower());
+    m.cost_b = ToVector(in.cost_b());
+    m.cost_observations = in.cost_observations();
+    s.models.push_back(std::move(m));
+  }
+  CascadeCounters& c = s.counters;
+  c.answered.assign(r.answered().begin(), r.answered().end());
+  c.accepted.assign(r.accepted().begin(), r.accepted().end());
+  for (const auto& [key, n] : r.escalations()) {
+    const size_t cut = key.find(kPairSeparator);
+    if (cut == std::string::npos) continue;
+    c.escalations.push_back({{key.substr(0, cut), key.substr(cut + 1)}, n});
+  }
+  // Map order is unspecified.
+  std::sort(c.answered.begin(), c.answered.end());
+  std::sort(c.accepted.begin(), c.accepted.end());
+  std::sort(c.escalations.begin(), c.escalations.end());
+  c.closed = r.closed();
+  c.arms_tried = r.arms_tried();
+  c.cost_usd = r.cost_usd();
+  c.escalation_cost_usd = r.escalation_cost_usd();
+  c.regret = r.regret();
+  c.regret_events = r.regret_events();
+  return s;
+}
+
 }  // namespace
 
 std::string EncodeRouterCheckpoint(const RouterCheckpoint& c) {
@@ -91,6 +156,7 @@ std::string EncodeRouterCheckpoint(const RouterCheckpoint& c) {
     ToRecord(a.latency, out->mutable_latency());
     ToRecord(a.energy, out->mutable_energy());
   }
+  ToRecord(c.cascade, r.mutable_cascade());
   return r.SerializeAsString();
 }
 
@@ -145,6 +211,7 @@ absl::StatusOr<RouterCheckpoint> DecodeRouterCheckpoint(absl::string_view bytes)
     a.energy = FromRecord(in.energy());
     s.arms.push_back(std::move(a));
   }
+  c.cascade = FromRecord(r.cascade());
   return c;
 }
 

@@ -22,6 +22,36 @@ absl::StatusOr<Proto> Parse(absl::string_view bytes, absl::string_view what) {
   return proto;
 }
 
+void ToRecord(const Attempt& a, pb::AttemptRecord* r) {
+  r->set_arm(a.arm);
+  if (a.verifier_score) r->set_verifier_score(*a.verifier_score);
+  if (a.confidence) r->set_confidence(*a.confidence);
+  if (a.output_tokens) r->set_output_tokens(*a.output_tokens);
+  if (a.latency_ms) r->set_latency_ms(*a.latency_ms);
+  if (a.cost_usd) r->set_cost_usd(*a.cost_usd);
+  r->set_next_arm(a.next_arm);
+  r->set_propensity(a.propensity);
+  r->set_forced(a.forced);
+  r->set_explored(a.explored);
+  r->mutable_context()->Assign(a.context.begin(), a.context.end());
+}
+
+Attempt FromRecord(const pb::AttemptRecord& r) {
+  Attempt a;
+  a.arm = r.arm();
+  if (r.has_verifier_score()) a.verifier_score = r.verifier_score();
+  if (r.has_confidence()) a.confidence = r.confidence();
+  if (r.has_output_tokens()) a.output_tokens = r.output_tokens();
+  if (r.has_latency_ms()) a.latency_ms = r.latency_ms();
+  if (r.has_cost_usd()) a.cost_usd = r.cost_usd();
+  a.next_arm = r.next_arm();
+  a.propensity = r.propensity();
+  a.forced = r.forced();
+  a.explored = r.explored();
+  a.context.assign(r.context().begin(), r.context().end());
+  return a;
+}
+
 }  // namespace
 
 std::string EncodeDecision(const Decision& d) {
@@ -40,6 +70,7 @@ std::string EncodeDecision(const Decision& d) {
   r.set_sequence(d.sequence);
   r.set_feedback_events(d.feedback_events);
   r.set_quality_signals(d.quality_signals);
+  for (const Attempt& a : d.attempts) ToRecord(a, r.add_attempts());
   return r.SerializeAsString();
 }
 
@@ -61,6 +92,7 @@ absl::StatusOr<Decision> DecodeDecision(absl::string_view bytes) {
   d.sequence = r->sequence();
   d.feedback_events = r->feedback_events();
   d.quality_signals = r->quality_signals();
+  for (const pb::AttemptRecord& a : r->attempts()) d.attempts.push_back(FromRecord(a));
   return d;
 }
 
@@ -87,6 +119,8 @@ std::string EncodeFeedback(const FeedbackEvent& e) {
   r.set_router(e.router);
   r.set_arm(e.arm);
   r.mutable_features()->Assign(e.features.begin(), e.features.end());
+  if (e.attempt) ToRecord(*e.attempt, r.mutable_attempt());
+  for (const Attempt& a : e.attempts) ToRecord(a, r.add_attempts());
   return r.SerializeAsString();
 }
 
@@ -120,6 +154,8 @@ absl::StatusOr<FeedbackEvent> DecodeFeedback(absl::string_view bytes) {
   e.router = r->router();
   e.arm = r->arm();
   e.features.assign(r->features().begin(), r->features().end());
+  if (r->has_attempt()) e.attempt = FromRecord(r->attempt());
+  for (const pb::AttemptRecord& a : r->attempts()) e.attempts.push_back(FromRecord(a));
   return e;
 }
 

@@ -261,12 +261,19 @@ absl::StatusOr<AppendOutcome> RocksStore::AppendFeedback(FeedbackEvent* event) {
   // Read under the lock: expiry deletes under it too, and two events for one decision must not
   // both bump the same old feedback counts.
   ASSIGN_OR_RETURN(Decision decision, GetDecision(event->decision_id));
-  event->first_for_decision = decision.feedback_events == 0;
-  decision.feedback_events += 1;
-  decision.quality_signals += event->signals.quality_signals();
   event->router = decision.router;
   event->arm = decision.arm;
-  event->features = decision.features;
+  if (event->attempt) {
+    // A cascade attempt: part of the decision's chain, not feedback; replay needs no features.
+    event->first_for_decision = false;
+    decision.attempts.push_back(*event->attempt);
+  } else {
+    event->first_for_decision = decision.feedback_events == 0;
+    decision.feedback_events += 1;
+    decision.quality_signals += event->signals.quality_signals();
+    event->features = decision.features;
+    event->attempts = decision.attempts;
+  }
   event->propensity = decision.propensity;
   event->imported = decision.imported;
   event->sequence = last_event_seq_ + 1;

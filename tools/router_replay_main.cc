@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -30,6 +31,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
 #include "tools/replay/baselines.h"
+#include "tools/replay/cascade.h"
 #include "tools/replay/dataset.h"
 #include "tools/replay/replay.h"
 #include "tools/replay/report.h"
@@ -57,6 +59,9 @@ ABSL_FLAG(std::string, title, "", "title of the report (default: dataset file na
 ABSL_FLAG(bool, print_config, false,
           "print the routerd config (text proto) the replay would use, then exit");
 ABSL_FLAG(bool, write_decisions, false, "also write decisions.csv (every run's arm per query)");
+ABSL_FLAG(double, verifier_auroc, 0.8,
+          "cascades (cascade.max_attempts >= 2, alias max_attempts): AUROC of the simulated "
+          "verifier for outcomes without a verifier_score (also a sweep key: verifier_auroc)");
 ABSL_FLAG(bool, progress, true, "progress bar on stderr (only when stderr is a terminal)");
 ABSL_FLAG(std::string, spend_targets, "",
           "headline mode: spend targets as fractions of the best single model's mean cost on the "
@@ -73,6 +78,9 @@ namespace v1 = ::router::v1;
 
 using Setting = std::pair<std::string, std::string>;
 
+// Not a RouterConfig field: the simulated verifier's AUROC of a cascade run.
+constexpr char kAurocKey[] = "verifier_auroc";
+
 int Fail(const std::string& message) {
   std::cerr << "router-replay: " << message << std::endl;
   return 2;
@@ -84,7 +92,7 @@ Setting Resolve(const Setting& s) {
       {"cost_weight", "weights.cost"}, {"policy", "policy.kind"},
       {"alpha", "policy.alpha"},       {"epsilon", "policy.epsilon"},
       {"min_tries", "policy.min_tries"}, {"lambda", "policy.lambda"},
-      {"dim", "features.dim"}};
+      {"dim", "features.dim"}, {"max_attempts", "cascade.max_attempts"}};
   auto it = kAliases.find(s.first);
   Setting out{it == kAliases.end() ? s.first : it->second, s.second};
   if (out.first == "policy.kind") out.second = absl::AsciiStrToUpper(out.second);
@@ -211,6 +219,7 @@ int main(int argc, char** argv) {
     v1::RouterConfig config = base;
     config.mutable_policy()->set_seed(seed);
     for (const auto& [key, values] : fixed) {
+      if (key == kAurocKey) continue;
       const Setting s = Resolve({key, values[0]});
       if (auto st = rp::ApplySetting(s.first, s.second, &config); !st.ok()) return st;
     }
@@ -224,6 +233,7 @@ int main(int argc, char** argv) {
         config.mutable_budget()->set_target_cost_per_request_usd(fraction * best_cost);
         continue;
       }
+      if (raw.first == kAurocKey) continue;
       const Setting s = Resolve(raw);
       if (auto st = rp::ApplySetting(s.first, s.second, &config); !st.ok()) return st;
     }
@@ -264,6 +274,7 @@ int main(int argc, char** argv) {
   }
 
   const bool show_progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
+  std::vector<std::string> cascade_rows, cascade_csv;
   const int total_runs = static_cast<int>(plans.size()) * seeds;
   int run_index = 0;
   for (const RunPlan& plan : plans) {
@@ -279,6 +290,18 @@ int main(int argc, char** argv) {
       options.warm = warm;
       options.stream = rp::ShuffledOrder(stream, seed);
       options.full_info = absl::GetFlag(FLAGS_full_info);
+      double auroc = absl::GetFlag(FLAGS_verifier_auroc);
+      for (const auto& [key, values] : fixed) {
+        if (key == kAurocKey && !absl::SimpleAtod(values[0], &auroc)) return Fail("bad verifier_auroc");
+      }
+      for (const Setting& raw : plan.settings) {
+        if (raw.first == kAurocKey && !absl::SimpleAtod(raw.second, &auroc)) {
+          return Fail("bad verifier_auroc");
+        }
+      }
+      if (!(auroc > 0 && auroc < 1)) return Fail("verifier_auroc must be in (0, 1)");
+      options.verifier_auroc = auroc;
+      options.verifier_seed = seed;
       const absl::Time start = absl::Now();
       if (show_progress) {
         options.progress = [&](int done, int total) {
@@ -309,6 +332,40 @@ int main(int argc, char** argv) {
       record.utility.cost_scale_usd = w.has_cost_scale_usd() ? w.cost_scale_usd() : 1.0;
       record.metrics = rp::Analyze(*data, report.baselines, options.stream, run->chosen,
                                    record.utility, absl::GetFlag(FLAGS_trace_points));
+      if (!run->tried.empty()) {
+        // A cascade: quality of the accepted answers at the cost of every attempt, beside the
+        // fixed-threshold cascades tuned in hindsight on the same verifier draws.
+        const rp::VerifierTable verifier = rp::DrawVerifier(*data, stream, auroc, seed);
+        const std::vector<rp::FixedCascade> fixed_cascades =
+            rp::AllFixedCascades(*data, stream, verifier);
+        const rp::CascadeMetrics c = rp::AnalyzeCascade(*data, report.baselines, options.stream,
+                                                        run->tried, fixed_cascades);
+        record.metrics.quality = c.quality;
+        record.metrics.cost = c.cost;
+        record.metrics.rel_quality = c.rel_quality;
+        record.metrics.rel_cost = c.rel_cost;
+        record.metrics.mixture_rel_quality = c.mixture_rel_quality;
+        record.metrics.mixture_rel_cost =
+            rp::FrontierCostFor(report.baselines.frontier, c.quality) /
+            report.baselines.single[report.baselines.best_single].cost;
+        cascade_rows.push_back(absl::StrFormat(
+            "| %s | %d | %.3f | %.1f%% | %.1f%% | %.2f | %.1f%% | %.1f%% (%s→%s below %.2f) | "
+            "%.1f%% |",
+            plan.config, seed, auroc, 100 * c.rel_quality, 100 * c.rel_cost, c.attempts,
+            100 * c.escalated, 100 * c.fixed_rel_quality,
+            c.fixed.first < 0 ? "-" : data->arms[c.fixed.first],
+            c.fixed.second < 0 ? "-" : data->arms[c.fixed.second], c.fixed.threshold,
+            100 * c.mixture_rel_quality));
+        cascade_csv.push_back(absl::StrFormat(
+            "%s,%d,%g,%g,%g,%g,%g,%g,%g,%g,%g", plan.config, seed, auroc, c.quality, c.cost,
+            c.rel_quality, c.rel_cost, c.attempts, c.escalated, c.fixed_rel_quality,
+            c.mixture_rel_quality));
+        std::cerr << absl::StrFormat(
+            "    cascade: %.2f arms/query, %.1f%% escalated; hindsight fixed cascade at this "
+            "cost %.1f%%, mixture %.1f%%\n",
+            c.attempts, 100 * c.escalated, 100 * c.fixed_rel_quality,
+            100 * c.mixture_rel_quality);
+      }
       record.run = *std::move(run);
       record.order = options.stream;
       std::cerr << absl::StrFormat(
@@ -325,5 +382,21 @@ int main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
   std::cout << rp::SummaryMarkdown(report);
+  if (!cascade_rows.empty()) {
+    std::string md = absl::StrCat(
+        "\n## Cascades\n\nQuality of the accepted answers and cost of every attempt, relative "
+        "to the best single model; beside them the best fixed two-step cascade (first arm, "
+        "second arm and verifier threshold chosen in hindsight on the same verifier draws) and "
+        "the mixture frontier, each at the run's cost.\n\n"
+        "| config | seed | AUROC | quality | cost | arms/query | escalated | fixed cascade at "
+        "same cost | mixture at same cost |\n|---|---|---|---|---|---|---|---|---|\n",
+        absl::StrJoin(cascade_rows, "\n"), "\n");
+    std::cout << md;
+    std::ofstream(absl::GetFlag(FLAGS_out) + "/cascade.md") << md;
+    std::ofstream csv(absl::GetFlag(FLAGS_out) + "/cascade.csv");
+    csv << "config,seed,auroc,quality,cost,rel_quality,rel_cost,arms_per_query,escalated,"
+           "fixed_rel_quality_same_cost,mixture_rel_quality_same_cost\n";
+    for (const std::string& row : cascade_csv) csv << row << "\n";
+  }
   return 0;
 }

@@ -45,6 +45,8 @@ ABSL_FLAG(std::string, feedback_id, "", "feedback: idempotency key (default: ran
 ABSL_FLAG(std::string, source, "routerctl", "feedback: source label");
 ABSL_FLAG(std::string, thumbs, "", "feedback: up or down");
 ABSL_FLAG(std::string, judge, "", "feedback: judge score in [0,1]");
+ABSL_FLAG(std::string, verifier, "", "escalate: verifier score of the answer in [0,1]");
+ABSL_FLAG(std::string, confidence, "", "escalate: the model's confidence in [0,1]");
 ABSL_FLAG(std::string, cost_usd, "", "feedback: cost in USD");
 ABSL_FLAG(std::string, latency_ms, "", "feedback: latency in ms");
 ABSL_FLAG(std::string, energy_j, "", "feedback: energy in joules");
@@ -174,6 +176,42 @@ int Feedback(const std::shared_ptr<grpc::Channel>& channel) {
   if (!status.ok()) return RpcFail(status);
   std::cout << (response.duplicate() ? "duplicate (already applied): " : "applied: ")
             << feedback_id << std::endl;
+  return 0;
+}
+
+// Reports the answer of --arm for --decision (cascades); prints ACCEPT or the next arm.
+int Escalate(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::EscalateRequest request;
+  request.set_decision_id(absl::GetFlag(FLAGS_decision));
+  request.set_arm(absl::GetFlag(FLAGS_arm));
+  if (request.decision_id().empty() || request.arm().empty()) {
+    return Fail("escalate needs --decision and --arm (the arm whose answer this reports)");
+  }
+  std::string error;
+  std::optional<double> verifier, confidence, cost, latency;
+  if (!ParseOptional("verifier", absl::GetFlag(FLAGS_verifier), &verifier, &error) ||
+      !ParseOptional("confidence", absl::GetFlag(FLAGS_confidence), &confidence, &error) ||
+      !ParseOptional("cost_usd", absl::GetFlag(FLAGS_cost_usd), &cost, &error) ||
+      !ParseOptional("latency_ms", absl::GetFlag(FLAGS_latency_ms), &latency, &error)) {
+    return Fail(error);
+  }
+  if (verifier) request.set_verifier_score(*verifier);
+  if (confidence) request.set_confidence(*confidence);
+  if (cost) request.set_cost_usd(*cost);
+  if (latency) request.set_latency_ms(*latency);
+  auto stub = v1::RouterService::NewStub(channel);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::EscalateResponse response;
+  grpc::Status status = stub->Escalate(&ctx, request, &response);
+  if (!status.ok()) return RpcFail(status);
+  std::cout << absl::StrFormat(
+      "%s  (propensity %.4f, %d arm(s) tried%s%s)\n",
+      response.action() == v1::EscalateResponse::ACCEPT
+          ? std::string("ACCEPT")
+          : absl::StrCat("ESCALATE to ", response.next_arm()),
+      response.propensity(), response.attempts(), response.forced() ? ", forced" : "",
+      response.duplicate() ? ", duplicate" : "");
   return 0;
 }
 
@@ -399,14 +437,15 @@ int main(int argc, char** argv) {
     return first == "backup" ? Backup(channel, args[2]) : Import(channel, args[2]);
   }
   if (args.size() != 2) {
-    return Fail("expected exactly one command: route, feedback, arms, add-arm, disable-arm, "
-                "enable-arm, model, evaluate, backup DIR, import FILE (see --help)");
+    return Fail("expected exactly one command: route, feedback, escalate, arms, add-arm, "
+                "disable-arm, enable-arm, model, evaluate, backup DIR, import FILE (see --help)");
   }
   const std::string command = args[1];
   auto channel =
       grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials());
   if (command == "route") return Route(channel);
   if (command == "feedback") return Feedback(channel);
+  if (command == "escalate") return Escalate(channel);
   if (command == "arms") return Arms(channel);
   if (command == "add-arm") return AddArm(channel);
   if (command == "disable-arm") return SetArmState(channel, true);

@@ -76,6 +76,8 @@ absl::StatusOr<RawQuery> ParseLine(const std::string& line) {
     out.output_tokens = OptionalCount(o, "output_tokens");
     out.latency_ms = OptionalNumber(o, "latency_ms");
     out.energy_j = OptionalNumber(o, "energy_j");
+    out.verifier_score = OptionalNumber(o, "verifier_score");
+    if (out.verifier_score) out.verifier_score = std::clamp(*out.verifier_score, 0.0, 1.0);
     raw.outcomes[arm] = out;
   }
   return raw;

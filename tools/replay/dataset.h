@@ -20,6 +20,9 @@ struct Outcome {
   std::optional<uint64_t> output_tokens;
   std::optional<double> latency_ms;
   std::optional<double> energy_j;
+  // A verifier's score of this answer in [0, 1] (high: looks right), for cascades; absent:
+  // router-replay simulates one (tools/replay/cascade.h).
+  std::optional<double> verifier_score;
 };
 
 struct Query {

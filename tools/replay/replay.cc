@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "router/v1/router.grpc.pb.h"
 #include "services/server.h"
+#include "tools/replay/cascade.h"
 #include "tools/replay/dataset_proto.h"
 
 namespace router::replay {
@@ -205,6 +206,7 @@ absl::StatusOr<ReplayRun> RunReplay(const Dataset& data, const ReplayOptions& op
   }
 
   const absl::Time start = absl::Now();
+  const bool cascade = options.router_config.cascade().max_attempts() >= 2;
   run.chosen.reserve(options.stream.size());
   for (int i : options.stream) {
     const Query& q = data.queries[i];
@@ -230,13 +232,43 @@ absl::StatusOr<ReplayRun> RunReplay(const Dataset& data, const ReplayOptions& op
           "router chose arm '%s' for query %s, which the dataset has no outcome for",
           response.arm(), q.id));
     }
-    const Outcome& o = *q.outcomes[arm];
+    int accepted = arm;
+    if (cascade) {
+      std::vector<int> tried = {arm};
+      for (;;) {
+        const Outcome& o = *q.outcomes[accepted];
+        v1::EscalateRequest report;
+        report.set_decision_id(response.decision_id());
+        report.set_arm(data.arms[accepted]);
+        report.set_verifier_score(VerifierScore(q, accepted, data.arms[accepted],
+                                                options.verifier_auroc, options.verifier_seed));
+        report.set_cost_usd(o.cost_usd);
+        if (o.output_tokens) report.set_output_tokens(*o.output_tokens);
+        if (o.latency_ms) report.set_latency_ms(*o.latency_ms);
+        v1::EscalateResponse answer;
+        grpc::ClientContext escalate_ctx;
+        SetDeadline(&escalate_ctx);
+        status = route_stub->Escalate(&escalate_ctx, report, &answer);
+        if (!status.ok()) return FromGrpc(status, absl::StrCat("Escalate of query ", q.id));
+        if (answer.action() == v1::EscalateResponse::ACCEPT) break;
+        accepted = data.ArmIndex(answer.next_arm());
+        if (accepted < 0 || !q.outcomes[accepted]) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "router escalated to arm '%s' for query %s, which the dataset has no outcome for",
+              answer.next_arm(), q.id));
+        }
+        tried.push_back(accepted);
+      }
+      run.tried.push_back(std::move(tried));
+    }
+    const Outcome& o = *q.outcomes[accepted];
     v1::FeedbackRequest feedback;
     feedback.set_decision_id(response.decision_id());
     feedback.set_feedback_id(response.decision_id());
     feedback.set_source("replay");
     feedback.set_judge_score(o.quality);
-    feedback.set_cost_usd(o.cost_usd);
+    // In a cascade every attempt's cost was reported with it.
+    if (!cascade) feedback.set_cost_usd(o.cost_usd);
     SetMeasurements(o, &feedback);
     if (options.full_info) {
       for (size_t a = 0; a < data.arms.size(); ++a) {
@@ -248,7 +280,7 @@ absl::StatusOr<ReplayRun> RunReplay(const Dataset& data, const ReplayOptions& op
     SetDeadline(&feedback_ctx);
     status = feedback_stub->Feedback(&feedback_ctx, feedback, &feedback_response);
     if (!status.ok()) return FromGrpc(status, absl::StrCat("Feedback of query ", q.id));
-    run.chosen.push_back(arm);
+    run.chosen.push_back(accepted);
     if (response.explored()) ++run.explored;
     tick();
   }

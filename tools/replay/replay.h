@@ -42,12 +42,20 @@ struct ReplayOptions {
   std::vector<int> stream;
   // Every Feedback also carries arm_qualities with every arm's recorded quality on the query.
   bool full_info = false;
+  // Cascades (router_config.cascade.max_attempts >= 2): after each tried arm its recorded
+  // outcome is reported through Escalate with a verifier score (tools/replay/cascade.h: the
+  // dataset's, else simulated with this AUROC and seed), until the router accepts; Feedback
+  // then rates the accepted answer.
+  double verifier_auroc = 0.8;
+  uint64_t verifier_seed = 1;
   // Called now and then with (queries done, total), for a progress bar.
   std::function<void(int, int)> progress;
 };
 
 struct ReplayRun {
-  std::vector<int> chosen;  // arm index per streamed query, in stream order
+  std::vector<int> chosen;  // arm index per streamed query, in stream order (cascades: accepted)
+  // Cascades: per streamed query the arms tried, in order (empty without cascades).
+  std::vector<std::vector<int>> tried;
   int explored = 0;         // decisions the service flagged as exploration
   uint64_t imported_observations = 0;
   double import_seconds = 0;
