@@ -443,7 +443,8 @@ absl::StatusOr<RouterForecast> Router::Forecast(const std::vector<double>& featu
   out.cost_weight = spec_.weights.cost + spend_.multiplier();
   for (const auto& arm : arms_) {
     if (arm->disabled()) continue;
-    const ArmPrediction p = arm->Predict(x, x_scratch_, product_scratch_);
+    const ArmPrediction p = arm->Predict(
+        x, shared_quality_ ? &shared_shift_ : nullptr, x_scratch_, product_scratch_);
     out.arms.push_back(ArmForecast{arm->spec().id, p.quality, p.cost_usd});
   }
   return out;
