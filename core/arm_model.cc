@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+
 namespace router {
 namespace {
 
@@ -34,22 +37,9 @@ ArmPrediction ArmModel::Predict(const Eigen::Ref<const Eigen::VectorXd>& x,
   return p;
 }
 
-void ArmModel::Learn(const Eigen::Ref<const Eigen::VectorXd>& x, const Signals& signals,
-                     double gamma, const QualitySourceWeights& sources, LearnOutcome* out) {
-  double quality_total = 0;
-  auto observe_quality = [&](double y, double weight) {
-    quality_.Update(x, y, gamma, weight);
-    ++stats_.quality_observations;
-    stats_.quality_sum += y;
-    quality_total += y;
-    ++out->quality_observations;
-  };
-  if (signals.judge_score) observe_quality(*signals.judge_score, sources.judge);
-  if (signals.thumbs != ThumbsSignal::kNone) {
-    observe_quality(signals.thumbs == ThumbsSignal::kUp ? 1.0 : 0.0, sources.thumbs);
-  }
-  if (out->quality_observations > 0) out->quality = quality_total / out->quality_observations;
-
+absl::Status ArmModel::Learn(const Eigen::Ref<const Eigen::VectorXd>& x, const Signals& signals,
+                             double gamma, const QualitySourceWeights& sources,
+                             LearnOutcome* out) {
   std::optional<double> cost = signals.cost_usd;
   if (!cost && (signals.input_tokens || signals.output_tokens)) {
     // Tokens without a bill: price them with the arm's list prices.
@@ -57,24 +47,55 @@ void ArmModel::Learn(const Eigen::Ref<const Eigen::VectorXd>& x, const Signals& 
             stats_.spec.output_price_per_mtok * signals.output_tokens.value_or(0)) /
            1e6;
   }
+  // Refuse the whole step before anything moves if a value or a running sum would not be finite.
+  const std::pair<const char*, double> sums[] = {
+      {"judge_score", stats_.quality_sum + signals.judge_score.value_or(0)},
+      {"cost", stats_.cost_sum_usd + cost.value_or(0)},
+      {"latency_ms", stats_.latency_sum_ms + signals.latency_ms.value_or(0)},
+      {"energy_j", stats_.energy_sum_j + signals.energy_j.value_or(0)}};
+  for (const auto& [name, sum] : sums) {
+    if (!std::isfinite(sum)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "arm '%s': learning this %s would make its running total non-finite; refused",
+          stats_.spec.id, name));
+    }
+  }
+
+  double quality_total = 0;
+  auto observe_quality = [&](double y, double weight) -> absl::Status {
+    RETURN_IF_ERROR(quality_.Update(x, y, gamma, weight));
+    ++stats_.quality_observations;
+    stats_.quality_sum += y;
+    quality_total += y;
+    ++out->quality_observations;
+    return absl::OkStatus();
+  };
+  if (signals.judge_score) RETURN_IF_ERROR(observe_quality(*signals.judge_score, sources.judge));
+  if (signals.thumbs != ThumbsSignal::kNone) {
+    RETURN_IF_ERROR(
+        observe_quality(signals.thumbs == ThumbsSignal::kUp ? 1.0 : 0.0, sources.thumbs));
+  }
+  if (out->quality_observations > 0) out->quality = quality_total / out->quality_observations;
+
   if (cost) {
-    cost_.Update(x, *cost, gamma);
+    RETURN_IF_ERROR(cost_.Update(x, *cost, gamma));
     ++stats_.cost_observations;
     stats_.cost_sum_usd += *cost;
     out->cost_usd = cost;
   }
   if (signals.latency_ms) {
-    latency_.Update(x, *signals.latency_ms, gamma);
+    RETURN_IF_ERROR(latency_.Update(x, *signals.latency_ms, gamma));
     ++stats_.latency_observations;
     stats_.latency_sum_ms += *signals.latency_ms;
     out->latency_ms = signals.latency_ms;
   }
   if (signals.energy_j) {
-    energy_.Update(x, *signals.energy_j, gamma);
+    RETURN_IF_ERROR(energy_.Update(x, *signals.energy_j, gamma));
     ++stats_.energy_observations;
     stats_.energy_sum_j += *signals.energy_j;
     out->energy_j = signals.energy_j;
   }
+  return absl::OkStatus();
 }
 
 ArmStats ArmModel::Stats() const {

@@ -44,9 +44,11 @@ class ArmModel {
   // Folds one feedback event into the models: judge scores and thumbs (up = 1, down = 0) into the
   // quality model with their source weights, cost (or tokens priced at list prices), latency and
   // energy into theirs. Fills the arm-level fields of `out` (out->cost_usd is the cost learned).
-  void Learn(const Eigen::Ref<const Eigen::VectorXd>& x, const Signals& signals,
-                              double gamma, const QualitySourceWeights& sources,
-                              LearnOutcome* out);
+  // InvalidArgument when a value or a running sum would not be finite: then nothing is learned
+  // (checked before any model moves; each ridge step also refuses a non-finite result itself).
+  [[nodiscard]] absl::Status Learn(const Eigen::Ref<const Eigen::VectorXd>& x,
+                                   const Signals& signals, double gamma,
+                                   const QualitySourceWeights& sources, LearnOutcome* out);
 
   ArmStats Stats() const;
 

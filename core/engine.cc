@@ -6,7 +6,9 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -51,38 +53,11 @@ bool IsDecisionExpired(const absl::Status& status) {
   return status.GetPayload(kDecisionExpiredPayload).has_value();
 }
 
-absl::Status ValidateSignals(const Signals& s) {
-  if (s.empty()) {
-    return absl::InvalidArgumentError(
-        "feedback carries no signal; set at least one of thumbs, judge_score, latency_ms, "
-        "energy_j, cost_usd, input_tokens, output_tokens");
-  }
-  if (s.judge_score && !(*s.judge_score >= 0 && *s.judge_score <= 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("judge_score must be in [0, 1], got %g", *s.judge_score));
-  }
-  for (const auto& [arm, quality] : s.arm_qualities) {
-    if (arm.empty()) return absl::InvalidArgumentError("arm_qualities has an empty arm name");
-    if (!(quality >= 0 && quality <= 1)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "arm_qualities['%s'] must be in [0, 1], got %g", arm, quality));
-    }
-  }
-  const std::pair<const char*, const std::optional<double>*> non_negative[] = {
-      {"latency_ms", &s.latency_ms}, {"energy_j", &s.energy_j}, {"cost_usd", &s.cost_usd}};
-  for (const auto& [name, value] : non_negative) {
-    if (value->has_value() && !(std::isfinite(**value) && **value >= 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s must be a finite number >= 0, got %g", name, **value));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::vector<RouterSpec>& specs,
                                                        EventStore* store, const Clock* clock,
-                                                       const DurabilityOptions& options) {
-  std::unique_ptr<Engine> engine(new Engine(store, clock, options));
+                                                       const DurabilityOptions& options,
+                                                       const InputLimits& limits) {
+  std::unique_ptr<Engine> engine(new Engine(store, clock, options, limits));
   engine->specs_ = specs;
   for (const RouterSpec& spec : specs) {
     auto router = std::make_unique<Router>(spec);
@@ -213,7 +188,14 @@ absl::Status Engine::Recover() {
     }
     if (event.sequence <= after(event_after, router)) return absl::OkStatus();
     ++recovery_.feedback_events;
-    return Apply(*router, event).status();
+    absl::Status applied = Apply(*router, event).status();
+    if (absl::IsInvalidArgument(applied)) {
+      // A step the models refused when it was logged (it would have made them non-finite) is
+      // refused again, exactly as live: the result still equals the live state.
+      ++recovery_.refused_events;
+      return absl::OkStatus();
+    }
+    return applied;
   }));
 
   {
@@ -260,13 +242,14 @@ absl::StatusOr<Router*> Engine::RequireRouter(absl::string_view name) const {
   if (name.empty()) return absl::InvalidArgumentError("router name is required");
   Router* router = FindRouter(name);
   if (router == nullptr) {
-    return absl::NotFoundError(absl::StrFormat("router '%s' not found", name));
+    return absl::NotFoundError(absl::StrFormat("router %s not found", Quote(name)));
   }
   return router;
 }
 
 absl::StatusOr<RouteResult> Engine::Route(const RouteQuery& query) {
   ASSIGN_OR_RETURN(Router * router, RequireRouter(query.router));
+  RETURN_IF_ERROR(CheckQueryLimits(query, limits_));
   absl::ReaderMutexLock no_checkpoint(&decision_mu_);
   const uint64_t seed = Mix64(router->policy_seed() ^ Mix64(decision_counter_.fetch_add(1)));
   ASSIGN_OR_RETURN(RouteResult result, router->Decide(query, seed));
@@ -287,12 +270,21 @@ absl::Status Engine::ExpiredError(absl::string_view decision_id, absl::Time made
 }
 
 absl::StatusOr<FeedbackResult> Engine::Feedback(FeedbackEvent event) {
-  if (event.decision_id.empty()) return absl::InvalidArgumentError("decision_id is required");
+  RETURN_IF_ERROR(CheckId("decision_id", event.decision_id, limits_));
   if (event.feedback_id.empty()) {
     return absl::InvalidArgumentError(
         "feedback_id is required: it is the idempotency key that makes retries safe");
   }
-  RETURN_IF_ERROR(ValidateSignals(event.signals));
+  RETURN_IF_ERROR(CheckId("feedback_id", event.feedback_id, limits_));
+  for (absl::string_view reserved : kReservedFeedbackPrefixes) {
+    if (absl::StartsWith(event.feedback_id, reserved)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "feedback_id %s starts with '%s', a prefix reserved for ids the server writes itself",
+          Quote(event.feedback_id), reserved));
+    }
+  }
+  RETURN_IF_ERROR(CheckId("source", event.source, limits_, /*required=*/false));
+  RETURN_IF_ERROR(ValidateSignals(event.signals, limits_));
   const absl::Time now = clock_->Now();
   // A retry of feedback that was applied before its decision expired is still a duplicate.
   auto expired = [&](absl::Time made) -> absl::StatusOr<FeedbackResult> {
@@ -311,15 +303,28 @@ absl::StatusOr<FeedbackResult> Engine::Feedback(FeedbackEvent event) {
       return expired(*made);
     }
     return absl::NotFoundError(
-        absl::StrFormat("decision '%s' not found (unknown id)", event.decision_id));
+        absl::StrFormat("decision %s not found (unknown id)", Quote(event.decision_id)));
   }
   if (!decision.ok()) return decision.status();
+  if (decision->imported) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "decision_id %s names an imported warm-start outcome, not a decision Route made; it "
+        "takes no feedback",
+        Quote(event.decision_id)));
+  }
   if (now - decision->timestamp > options_.decision_ttl) return expired(decision->timestamp);
   Router* router = FindRouter(decision->router);
   if (router == nullptr) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "decision '%s' belongs to router '%s', which is no longer configured",
         event.decision_id, decision->router));
+  }
+  for (const auto& [arm, quality] : event.signals.arm_qualities) {
+    if (!router->HasArm(arm)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "arm_qualities names arm %s, which router '%s' does not have", Quote(arm),
+          decision->router));
+    }
   }
   event.received = now;
 
@@ -352,17 +357,34 @@ absl::StatusOr<ImportResult> Engine::Import(const ImportItem& item) {
     return absl::InvalidArgumentError(
         "import item needs an id: (id, arm) is the idempotency key that makes re-imports safe");
   }
+  RETURN_IF_ERROR(CheckId("import item id", item.id, limits_));
+  if (absl::StrContains(item.id, '/')) {
+    // "import/<id>/<arm>" must name one (id, arm) pair: arm ids may hold '/', ids may not.
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "import item id %s contains '/', which import ids may not", Quote(item.id)));
+  }
   if (item.outcomes.empty()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("import item '%s' has no arm outcome", item.id));
   }
+  if (item.outcomes.size() > limits_.max_arms_per_router) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "import item '%s' has %d outcomes, more than limits.max_arms_per_router = %d", item.id,
+        item.outcomes.size(), limits_.max_arms_per_router));
+  }
+  RETURN_IF_ERROR(CheckQueryLimits(item.query, limits_));
+  absl::flat_hash_set<absl::string_view> seen_arms;
   for (const auto& [arm, signals] : item.outcomes) {
     if (!router->HasArm(arm)) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "import item '%s' has an outcome for arm '%s', which router '%s' does not have",
-          item.id, arm, item.router));
+          "import item '%s' has an outcome for arm %s, which router '%s' does not have",
+          item.id, Quote(arm), item.router));
     }
-    if (auto s = ValidateSignals(signals); !s.ok()) {
+    if (!seen_arms.insert(arm).second) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "import item '%s' has two outcomes for arm '%s'; send one per arm", item.id, arm));
+    }
+    if (auto s = ValidateSignals(signals, limits_); !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrFormat("import item '%s', arm '%s': %s", item.id, arm, s.message()));
     }
@@ -562,11 +584,17 @@ absl::Status Engine::ApplyArmChange(const ArmChange& change) {
 absl::StatusOr<ArmStats> Engine::AddArm(const ArmChange& change) {
   ASSIGN_OR_RETURN(Router * router, RequireRouter(change.router));
   const ArmSpec arm = AddedArmSpec(change, *router);
+  RETURN_IF_ERROR(CheckArmLimits(arm, limits_));
   RETURN_IF_ERROR(ValidateArmSpec(arm));
   absl::MutexLock lock(&admin_mu_);
   if (router->HasArm(change.arm)) {
     return absl::AlreadyExistsError(
         absl::StrFormat("router '%s' already has an arm '%s'", change.router, change.arm));
+  }
+  if (const size_t arms = router->Stats().arms.size(); arms >= limits_.max_arms_per_router) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "router '%s' has %d arms, limits.max_arms_per_router; disable one instead of adding more",
+        change.router, arms));
   }
   ArmChange logged = change;
   logged.kind = ArmChange::Kind::kAdd;
@@ -580,7 +608,7 @@ absl::StatusOr<ArmStats> Engine::SetArmDisabled(absl::string_view router_name,
   absl::MutexLock lock(&admin_mu_);
   if (!router->HasArm(arm)) {
     return absl::NotFoundError(
-        absl::StrFormat("router '%s' has no arm '%s'", router_name, arm));
+        absl::StrFormat("router '%s' has no arm %s", router_name, Quote(arm)));
   }
   ArmChange change;
   change.kind = ArmChange::Kind::kSetDisabled;

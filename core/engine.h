@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/clock.h"
 #include "core/event_store.h"
+#include "core/limits.h"
 #include "core/regret_tracker.h"
 #include "core/route_types.h"
 #include "core/router.h"
@@ -33,6 +34,9 @@ struct RecoveryStats {
   uint64_t feedback_events = 0;
   // Logged records whose router is no longer configured: kept on disk, not applied.
   uint64_t skipped = 0;
+  // Logged events whose learning step the models refused (it would have made them non-finite;
+  // see ArmModel::Learn): refused again in replay, as they were live.
+  uint64_t refused_events = 0;
   // The checkpoint recovery started from (0: none), and how many routers it restored. A router
   // whose configuration changed under its checkpoint keeps its decision counts from it but
   // rebuilds its models by replaying the whole log; `notes` says which and why.
@@ -75,6 +79,11 @@ struct SweepStats {
 // Feedback for an expired decision is refused with FailedPrecondition carrying this payload
 // (see IsDecisionExpired), so callers can count it apart from other refusals.
 inline constexpr char kDecisionExpiredPayload[] = "bandit-router/decision-expired";
+
+// Feedback ids the engine writes itself: warm-start outcomes ("import/<id>/<arm>") and default
+// rewards ("default_reward:<decision id>"). A client's feedback_id may not start with either, so
+// it can never block (or pass for) one of them.
+inline constexpr const char* kReservedFeedbackPrefixes[] = {"import/", "default_reward:"};
 bool IsDecisionExpired(const absl::Status& status);
 
 // The routers of one server, joined to the durable log: every decision is logged before it is
@@ -89,16 +98,19 @@ class Engine {
   // DataLoss, with what is wrong and how to recover, when the checkpoint fails its checks
   // (finite numbers, positive-definite matrices, not ahead of the log).
   // `store` and `clock` must outlive the engine.
+  // Every request is checked against `limits` (core/limits.h) before anything is logged.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Engine>> Create(
       const std::vector<RouterSpec>& specs, EventStore* store, const Clock* clock,
-      const DurabilityOptions& options = {});
+      const DurabilityOptions& options = {}, const InputLimits& limits = {});
 
   // NotFound for an unknown router, InvalidArgument for a malformed query, FailedPrecondition
   // when no allowed arm is active, and the store's error if the decision cannot be logged.
   [[nodiscard]] absl::StatusOr<RouteResult> Route(const RouteQuery& query);
 
-  // Logs and learns from one feedback event. InvalidArgument for missing ids or out-of-range
-  // signals; NotFound for an unknown decision; FailedPrecondition with kDecisionExpiredPayload
+  // Logs and learns from one feedback event. InvalidArgument for missing or over-long ids, a
+  // feedback_id in a reserved namespace (kReservedFeedbackPrefixes), out-of-range signals, an
+  // arm_qualities key that is not an arm of the router, or a decision_id that names an imported
+  // warm-start outcome; NotFound for an unknown decision; FailedPrecondition with kDecisionExpiredPayload
   // when the decision is older than the TTL (whether or not it has been swept yet). A
   // feedback_id seen before is not applied again and reported as duplicate (OK), also when its
   // decision has expired since.
@@ -109,13 +121,16 @@ class Engine {
   // synthetic decision flagged `imported` plus a feedback event with feedback_id
   // "import/<id>/<arm>", so recovery replays it like any feedback and a repeated import is
   // deduplicated; imported decisions are not counted as decisions. The whole item is validated
-  // before anything is applied: NotFound for an unknown router, InvalidArgument for a missing id,
-  // no outcome, an unknown arm, a malformed query or out-of-range signals; AlreadyExists when the
-  // id was imported before with a different query.
+  // before anything is applied: NotFound for an unknown router, InvalidArgument for a missing id
+  // or one holding '/' (so "import/<id>/<arm>" names one (id, arm) pair only), no outcome, an
+  // unknown arm, two outcomes for one arm, a malformed query or out-of-range signals;
+  // AlreadyExists when the id was imported before with a different query.
   [[nodiscard]] absl::StatusOr<ImportResult> Import(const ImportItem& item);
 
   std::vector<RouterStats> ListRouters() const;
   // quality_prior unset: the router's default prior. The change is logged before it is applied.
+  // InvalidArgument for prices or priors beyond the limits; ResourceExhausted when the router
+  // already has limits.max_arms_per_router arms.
   [[nodiscard]] absl::StatusOr<ArmStats> AddArm(const ArmChange& change);
   [[nodiscard]] absl::StatusOr<ArmStats> SetArmDisabled(absl::string_view router,
                                                         absl::string_view arm, bool disabled);
@@ -144,10 +159,12 @@ class Engine {
   void WhenDurable(std::function<void(absl::Status)> done) { store_->WhenDurable(std::move(done)); }
 
   const DurabilityOptions& durability() const { return options_; }
+  const InputLimits& limits() const { return limits_; }
 
  private:
-  Engine(EventStore* store, const Clock* clock, const DurabilityOptions& options)
-      : store_(store), clock_(clock), options_(options) {}
+  Engine(EventStore* store, const Clock* clock, const DurabilityOptions& options,
+         const InputLimits& limits)
+      : store_(store), clock_(clock), options_(options), limits_(limits) {}
   Router* FindRouter(absl::string_view name) const;
   absl::StatusOr<Router*> RequireRouter(absl::string_view name) const;
   absl::Status ApplyArmChange(const ArmChange& change);
@@ -174,6 +191,7 @@ class Engine {
   EventStore* const store_;
   const Clock* const clock_;
   const DurabilityOptions options_;
+  const InputLimits limits_;
   absl::flat_hash_map<std::string, std::unique_ptr<Router>> routers_;  // fixed after Create
   absl::flat_hash_map<std::string, std::unique_ptr<Accounting>> accounting_;  // same keys
   std::vector<RouterSpec> specs_;
@@ -197,9 +215,6 @@ class Engine {
   absl::Time first_start_;  // ids dated before it were never issued by this store
   RecoveryStats recovery_;
 };
-
-// Range checks on a feedback event's signals; the message names the signal.
-absl::Status ValidateSignals(const Signals& signals);
 
 }  // namespace router
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "absl/strings/str_format.h"
+
 namespace router {
 
 RidgeModel::RidgeModel(const Eigen::VectorXd& prior_mean, double lambda, bool fast_variance)
@@ -13,7 +15,8 @@ RidgeModel::RidgeModel(const Eigen::VectorXd& prior_mean, double lambda, bool fa
       theta_(prior_mean),
       x_scaled_(prior_mean.size()),
       u_(prior_mean.size()),
-      v_(prior_mean.size()) {
+      v_(prior_mean.size()),
+      b_next_(prior_mean.size()) {
   RefreshFastCopy();
 }
 
@@ -33,39 +36,57 @@ double RidgeModel::Variance(const Eigen::Ref<const Eigen::VectorXd>& x,
   return inv_scale_ * static_cast<double>(x_scratch.dot(product_scratch));
 }
 
-void RidgeModel::Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma,
-                        double weight) {
-  if (!(weight > 0)) return;
-  const bool forgetting = gamma < 1.0;
-  if (forgetting) {
-    if (a_.size() == 0) a_ = lambda_ * Eigen::MatrixXd::Identity(dim(), dim());
-    // (γA)⁻¹ = A⁻¹/γ and θ = (γA)⁻¹(γb) is unchanged. Only the scalars move: scaling two d×d
-    // matrices on every update would cost more than the Sherman–Morrison step itself.
-    inv_scale_ /= gamma;
-    a_scale_ *= gamma;
-    b_ *= gamma;
-    prior_weight_ *= gamma;
+absl::Status RidgeModel::Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y,
+                                double gamma, double weight) {
+  if (!std::isfinite(y) || !std::isfinite(weight) || !x.allFinite()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "ridge update refused: observation y = %g, weight %g or x is not finite", y, weight));
   }
+  if (!(weight > 0)) return absl::OkStatus();
+  const bool forgetting = gamma < 1.0;
+  const double next_inv_scale = forgetting ? inv_scale_ / gamma : inv_scale_;
+  const double b_decay = forgetting ? gamma : 1.0;
   // Weighted observation = unweighted (√w·x, √w·y); the residual scales by √w too.
   const double root_w = std::sqrt(weight);
   x_scaled_.noalias() = root_w * x;
   u_.noalias() = a_inv_ * x_scaled_;
-  u_ *= inv_scale_;  // the true A⁻¹·√w·x
+  u_ *= next_inv_scale;  // the true A⁻¹·√w·x
   const double denom = 1.0 + x_scaled_.dot(u_);
   const double residual = root_w * (y - theta_.dot(x));
+  v_.noalias() = u_ / std::sqrt(denom * next_inv_scale);
+  b_next_.noalias() = b_decay * b_;
+  b_next_.noalias() += (weight * y) * x;
+  // Everything the step writes is checked before any of it is kept (O(d), against the O(d²)
+  // step): a refused step leaves the model exactly as it was.
+  const double step = residual / denom;
+  if (!std::isfinite(next_inv_scale) || !std::isfinite(denom) || !(denom > 0) ||
+      !std::isfinite(step) || !u_.allFinite() || !v_.allFinite() || !b_next_.allFinite() ||
+      !(u_ * step + theta_).allFinite() ||
+      !std::isfinite(v_.cwiseAbs2().maxCoeff() + a_inv_.diagonal().cwiseAbs().maxCoeff())) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "ridge update refused: observation y = %g would make the model non-finite", y));
+  }
+  if (forgetting) {
+    if (a_.size() == 0) a_ = lambda_ * Eigen::MatrixXd::Identity(dim(), dim());
+    // (γA)⁻¹ = A⁻¹/γ and θ = (γA)⁻¹(γb) is unchanged. Only the scalars move: scaling two d×d
+    // matrices on every update would cost more than the Sherman–Morrison step itself.
+    inv_scale_ = next_inv_scale;
+    a_scale_ *= gamma;
+    prior_weight_ *= gamma;
+  }
   // v·vᵀ with v = u/√(denom·s) instead of (u/(denom·s))·uᵀ: each product v_i·v_j is the same
   // number as v_j·v_i, so the stored matrix stays exactly symmetric and a checkpoint of its lower
   // triangle restores it bit for bit.
-  v_.noalias() = u_ / std::sqrt(denom * inv_scale_);
   a_inv_.noalias() -= v_ * v_.transpose();
-  theta_.noalias() += u_ * (residual / denom);
-  b_.noalias() += (weight * y) * x;
+  theta_.noalias() += u_ * step;
+  b_.swap(b_next_);
   ++observations_;
   if (forgetting) {
     a_.selfadjointView<Eigen::Lower>().rankUpdate(x_scaled_, 1.0 / a_scale_);
     if (++updates_since_restore_ >= dim()) RestorePrior();
   }
   RefreshFastCopy();
+  return absl::OkStatus();
 }
 
 void RidgeModel::RestorePrior() {

@@ -32,8 +32,11 @@ class RidgeModel {
   RidgeModel(const Eigen::VectorXd& prior_mean, double lambda, bool fast_variance = false);
 
   // One observation (x, y) counted with weight `weight` >= 0 (0: no-op). gamma in (0, 1].
-  void Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y, double gamma = 1.0,
-              double weight = 1.0);
+  // InvalidArgument, and nothing changes, when x, y or the weight is not finite or the step
+  // would leave θ, b or A⁻¹ holding a non-finite number: no input can poison the model (or the
+  // checkpoint written from it).
+  [[nodiscard]] absl::Status Update(const Eigen::Ref<const Eigen::VectorXd>& x, double y,
+                                    double gamma = 1.0, double weight = 1.0);
 
   double Mean(const Eigen::Ref<const Eigen::VectorXd>& x) const { return theta_.dot(x); }
   // xᵀA⁻¹x: the posterior variance of the mean, in units of the noise variance.
@@ -74,6 +77,7 @@ class RidgeModel {
   Eigen::VectorXd x_scaled_;  // update scratch: √w·x
   Eigen::VectorXd u_;         // update scratch: A⁻¹·√w·x
   Eigen::VectorXd v_;         // update scratch: u_ scaled for the symmetric rank-1 update
+  Eigen::VectorXd b_next_;    // update scratch: b after the step, checked before it is kept
   // Only with forgetting: A = a_scale_ · a_ (lower triangle), and how much of the prior has
   // decayed since the last restore.
   Eigen::MatrixXd a_;

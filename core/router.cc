@@ -254,10 +254,14 @@ absl::StatusOr<LearnOutcome> Router::Learn(const Decision& decision, const Signa
   LearnOutcome out;
   out.router = spec_.name;
   out.arm = arm->spec().id;
-  arm->Learn(x, signals, spec_.policy.gamma, spec_.quality_sources, &out);
+  if (absl::Status s = arm->Learn(x, signals, spec_.policy.gamma, spec_.quality_sources, &out);
+      !s.ok()) {
+    return s;
+  }
   // A warm-start outcome was never spent (the import carries every arm's outcome on every query),
-  // so it teaches the cost model but does not move the spend multiplier.
-  if (out.cost_usd && !decision.imported) spend_.ObserveCost(*out.cost_usd);
+  // so it teaches the cost model but does not move the spend multiplier. A cost that would make
+  // the multiplier non-finite leaves it where it is.
+  if (out.cost_usd && !decision.imported) (void)spend_.ObserveCost(*out.cost_usd);
   out.spend_multiplier = spend_.multiplier();
   ++feedback_events_;
   return out;

@@ -56,7 +56,8 @@ class Router {
 
   // Applies one feedback event's signals to the decided arm's models, and a realised cost to the
   // spend multiplier (not for an imported warm-start outcome: nothing was spent). DataLoss if the decision does not fit this router (unknown arm, wrong
-  // feature length).
+  // feature length); InvalidArgument, with nothing learned, when the step would make the arm's
+  // state non-finite (ArmModel::Learn).
   [[nodiscard]] absl::StatusOr<LearnOutcome> Learn(const Decision& decision,
                                                   const Signals& signals);
 

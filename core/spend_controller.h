@@ -26,8 +26,9 @@ class SpendController {
   // Added to the cost weight of the utility; 0 without a target.
   double multiplier() const { return multiplier_; }
 
-  // One realised request cost (USD, >= 0). No-op without a target.
-  void ObserveCost(double cost_usd);
+  // One realised request cost (USD, >= 0). No-op without a target, and refused (false, nothing
+  // changes) when the multiplier or the running sum would not be finite.
+  [[nodiscard]] bool ObserveCost(double cost_usd);
 
   uint64_t observations() const { return observations_; }
   double cost_sum_usd() const { return cost_sum_usd_; }

@@ -1,13 +1,18 @@
 #include "services/admin_service.h"
 
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/convert.h"
 #include "services/item_stream_reactor.h"
 
 namespace router::services {
+
+absl::Status AdminService::Authorize(grpc::CallbackServerContext* context,
+                                     absl::string_view method) const {
+  if (auth_ == nullptr) return absl::OkStatus();
+  return auth_->Check(*context, Role::kAdmin, method);
+}
+
 grpc::ServerUnaryReactor* AdminService::Finish(grpc::CallbackServerContext* context, Rpc rpc,
                                                absl::Time start, const absl::Status& status,
                                                bool durable) {
@@ -29,6 +34,9 @@ grpc::ServerUnaryReactor* AdminService::ListRouters(grpc::CallbackServerContext*
                                                     const v1::ListRoutersRequest* request,
                                                     v1::ListRoutersResponse* response) {
   const absl::Time start = absl::Now();
+  if (absl::Status denied = Authorize(context, "ListRouters"); !denied.ok()) {
+    return Finish(context, Rpc::kListRouters, start, denied);
+  }
   for (const RouterStats& stats : engine_->ListRouters()) {
     ToRouterInfo(stats, response->add_routers());
   }
@@ -39,6 +47,9 @@ grpc::ServerUnaryReactor* AdminService::AddArm(grpc::CallbackServerContext* cont
                                                const v1::AddArmRequest* request,
                                                v1::AddArmResponse* response) {
   const absl::Time start = absl::Now();
+  if (absl::Status denied = Authorize(context, "AddArm"); !denied.ok()) {
+    return Finish(context, Rpc::kAddArm, start, denied);
+  }
   ArmChange change;
   change.kind = ArmChange::Kind::kAdd;
   change.router = request->router();
@@ -58,6 +69,9 @@ grpc::ServerUnaryReactor* AdminService::SetArmState(grpc::CallbackServerContext*
                                                     const v1::SetArmStateRequest* request,
                                                     v1::SetArmStateResponse* response) {
   const absl::Time start = absl::Now();
+  if (absl::Status denied = Authorize(context, "SetArmState"); !denied.ok()) {
+    return Finish(context, Rpc::kSetArmState, start, denied);
+  }
   absl::StatusOr<ArmStats> stats =
       engine_->SetArmDisabled(request->router(), request->arm(), request->disabled());
   if (stats.ok()) ToArmInfo(*stats, response->mutable_arm());
@@ -66,6 +80,10 @@ grpc::ServerUnaryReactor* AdminService::SetArmState(grpc::CallbackServerContext*
 
 grpc::ServerReadReactor<v1::ImportOutcomesRequest>* AdminService::ImportOutcomes(
     grpc::CallbackServerContext* context, v1::ImportOutcomesSummary* summary) {
+  if (absl::Status denied = Authorize(context, "ImportOutcomes"); !denied.ok()) {
+    metrics_->RecordRpc(Rpc::kImportOutcomes, denied.code(), absl::ZeroDuration());
+    return new RefusedReadReactor<v1::ImportOutcomesRequest>(ToGrpcStatus(denied));
+  }
   return new ItemStreamReactor<v1::ImportOutcomesRequest, v1::ImportOutcomesSummary>(
       engine_, metrics_, Rpc::kImportOutcomes, summary,
       [this](const v1::ImportOutcomesRequest& request, v1::ImportOutcomesSummary* out) {
@@ -82,9 +100,25 @@ grpc::ServerUnaryReactor* AdminService::GetModel(grpc::CallbackServerContext* co
                                                  const v1::GetModelRequest* request,
                                                  v1::GetModelResponse* response) {
   const absl::Time start = absl::Now();
+  if (absl::Status denied = Authorize(context, "GetModel"); !denied.ok()) {
+    return Finish(context, Rpc::kGetModel, start, denied);
+  }
   // Read the sequence first: the model holds at least the events up to it.
   const uint64_t sequence = engine_->last_event_sequence();
   absl::StatusOr<RouterState> state = engine_->ExportRouter(request->router());
+  if (state.ok() && !request->arm().empty()) {
+    // One arm only: a big router's full model can exceed a client's message limit.
+    std::vector<ArmState> arms;
+    for (ArmState& arm : state->arms) {
+      if (arm.arm == request->arm()) arms.push_back(std::move(arm));
+    }
+    if (arms.empty()) {
+      state = absl::NotFoundError(absl::StrCat("router '", request->router(), "' has no arm ",
+                                               Quote(request->arm())));
+    } else {
+      state->arms = std::move(arms);
+    }
+  }
   if (state.ok()) {
     ToModelResponse(*state, response);
     response->set_last_event_sequence(sequence);
@@ -96,17 +130,15 @@ grpc::ServerUnaryReactor* AdminService::Backup(grpc::CallbackServerContext* cont
                                                const v1::BackupRequest* request,
                                                v1::BackupResponse* response) {
   const absl::Time start = absl::Now();
+  if (absl::Status denied = Authorize(context, "Backup"); !denied.ok()) {
+    return Finish(context, Rpc::kBackup, start, denied);
+  }
   if (!backup_) {
     return Finish(context, Rpc::kBackup, start,
                   absl::UnimplementedError("this server has no store to back up"));
   }
+  // The backup function resolves the name inside storage.backup_dir (BackupPath).
   const std::string dir = request->dir();
-  if (dir.empty() || !std::filesystem::path(dir).is_absolute()) {
-    return Finish(context, Rpc::kBackup, start,
-                  absl::InvalidArgumentError(absl::StrCat(
-                      "backup dir must be an absolute path on the server's machine, got '", dir,
-                      "'")));
-  }
   absl::MutexLock lock(&backup_mu_);
   if (backup_running_) {
     return Finish(context, Rpc::kBackup, start,
@@ -116,10 +148,10 @@ grpc::ServerUnaryReactor* AdminService::Backup(grpc::CallbackServerContext* cont
   backup_running_ = true;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   backup_thread_ = std::thread([this, reactor, response, dir, start] {
-    absl::StatusOr<uint64_t> sequence = backup_(dir);
+    absl::StatusOr<BackupWritten> sequence = backup_(dir);
     if (sequence.ok()) {
-      response->set_dir(dir);
-      response->set_last_event_sequence(*sequence);
+      response->set_dir(sequence->dir);
+      response->set_last_event_sequence(sequence->last_event_sequence);
     }
     metrics_->RecordRpc(Rpc::kBackup, sequence.status().code(), absl::Now() - start);
     {

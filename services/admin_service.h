@@ -8,20 +8,28 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "core/engine.h"
+#include "services/auth.h"
 #include "router/v1/router.grpc.pb.h"
 #include "services/metrics.h"
 
 namespace router::services {
 
-// Writes a backup of the store into a new directory; returns the last feedback sequence in it.
-using BackupFunction = std::function<absl::StatusOr<uint64_t>(const std::string& dir)>;
+// Where a backup went and the last feedback sequence in it.
+struct BackupWritten {
+  std::string dir;
+  uint64_t last_event_sequence = 0;
+};
+// Writes a backup of the store into a new directory named `name` (BackupRequest.dir).
+using BackupFunction = std::function<absl::StatusOr<BackupWritten>(const std::string& name)>;
 
 // router.v1.AdminService: router and arm statistics, runtime arm changes and warm-start imports
 // (all logged durably), model inspection and backups.
 class AdminService final : public v1::AdminService::CallbackService {
  public:
-  AdminService(Engine* engine, Metrics* metrics, BackupFunction backup = nullptr)
-      : engine_(engine), metrics_(metrics), backup_(std::move(backup)) {}
+  // `auth` (must outlive the service; null: no access control) checks the 'admin' role.
+  AdminService(Engine* engine, Metrics* metrics, BackupFunction backup = nullptr,
+               const Authorizer* auth = nullptr)
+      : engine_(engine), metrics_(metrics), backup_(std::move(backup)), auth_(auth) {}
   // Waits for a running backup.
   ~AdminService() override;
 
@@ -52,10 +60,13 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, Rpc rpc,
                                    absl::Time start, const absl::Status& status,
                                    bool durable = false);
+  // OK, or why the call may not go on (the 'admin' role).
+  absl::Status Authorize(grpc::CallbackServerContext* context, absl::string_view method) const;
 
   Engine* const engine_;
   Metrics* const metrics_;
   const BackupFunction backup_;
+  const Authorizer* const auth_;
   absl::Mutex backup_mu_;
   bool backup_running_ ABSL_GUARDED_BY(backup_mu_) = false;
   std::thread backup_thread_ ABSL_GUARDED_BY(backup_mu_);

@@ -25,6 +25,13 @@ grpc::ServerUnaryReactor* FeedbackService::Feedback(grpc::CallbackServerContext*
                                                     v1::FeedbackResponse* response) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (auth_ != nullptr) {
+    if (absl::Status denied = auth_->Check(*context, Role::kFeedback, "Feedback"); !denied.ok()) {
+      metrics_->RecordRpc(Rpc::kFeedback, denied.code(), absl::Now() - start);
+      reactor->Finish(ToGrpcStatus(denied));
+      return reactor;
+    }
+  }
   absl::StatusOr<FeedbackResult> result = Apply(*request);
   if (result.ok()) response->set_duplicate(result->duplicate);
   // Acknowledged only once durable: at once (WAL) or after the next group fsync (sync mode),
@@ -39,6 +46,13 @@ grpc::ServerUnaryReactor* FeedbackService::Feedback(grpc::CallbackServerContext*
 
 grpc::ServerReadReactor<v1::FeedbackRequest>* FeedbackService::StreamFeedback(
     grpc::CallbackServerContext* context, v1::FeedbackSummary* summary) {
+  if (auth_ != nullptr) {
+    if (absl::Status denied = auth_->Check(*context, Role::kFeedback, "StreamFeedback");
+        !denied.ok()) {
+      metrics_->RecordRpc(Rpc::kStreamFeedback, denied.code(), absl::ZeroDuration());
+      return new RefusedReadReactor<v1::FeedbackRequest>(ToGrpcStatus(denied));
+    }
+  }
   return new ItemStreamReactor<v1::FeedbackRequest, v1::FeedbackSummary>(
       engine_, metrics_, Rpc::kStreamFeedback, summary,
       [this](const v1::FeedbackRequest& request, v1::FeedbackSummary* out) {

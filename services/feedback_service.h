@@ -2,6 +2,7 @@
 #define BANDIT_ROUTER_SERVICES_FEEDBACK_SERVICE_H_
 
 #include "core/engine.h"
+#include "services/auth.h"
 #include "router/v1/router.grpc.pb.h"
 #include "services/metrics.h"
 
@@ -11,7 +12,9 @@ namespace router::services {
 // in a stream, a bad item is counted as rejected and the stream goes on.
 class FeedbackService final : public v1::FeedbackService::CallbackService {
  public:
-  FeedbackService(Engine* engine, Metrics* metrics) : engine_(engine), metrics_(metrics) {}
+  // `auth` (must outlive the service; null: no access control) checks the 'feedback' role.
+  FeedbackService(Engine* engine, Metrics* metrics, const Authorizer* auth = nullptr)
+      : engine_(engine), metrics_(metrics), auth_(auth) {}
 
   grpc::ServerUnaryReactor* Feedback(grpc::CallbackServerContext* context,
                                      const v1::FeedbackRequest* request,
@@ -25,6 +28,7 @@ class FeedbackService final : public v1::FeedbackService::CallbackService {
  private:
   Engine* const engine_;
   Metrics* const metrics_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace router::services

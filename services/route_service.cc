@@ -10,6 +10,13 @@ grpc::ServerUnaryReactor* RouteService::Route(grpc::CallbackServerContext* conte
                                               v1::RouteResponse* response) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (auth_ != nullptr) {
+    if (absl::Status denied = auth_->Check(*context, Role::kRoute, "Route"); !denied.ok()) {
+      metrics_->RecordRpc(Rpc::kRoute, denied.code(), absl::Now() - start);
+      reactor->Finish(ToGrpcStatus(denied));
+      return reactor;
+    }
+  }
   absl::StatusOr<RouteResult> result = engine_->Route(ToRouteQuery(*request));
   if (result.ok()) {
     ToRouteResponse(*result, policy_version_, response);

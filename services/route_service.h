@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/engine.h"
+#include "services/auth.h"
 #include "router/v1/router.grpc.pb.h"
 #include "services/metrics.h"
 
@@ -12,8 +13,13 @@ namespace router::services {
 // router.v1.RouterService: converts, calls Engine::Route, maps the status, records metrics.
 class RouteService final : public v1::RouterService::CallbackService {
  public:
-  RouteService(Engine* engine, Metrics* metrics, std::string policy_version)
-      : engine_(engine), metrics_(metrics), policy_version_(std::move(policy_version)) {}
+  // `auth` (must outlive the service; null: no access control) checks the 'route' role.
+  RouteService(Engine* engine, Metrics* metrics, std::string policy_version,
+               const Authorizer* auth = nullptr)
+      : engine_(engine),
+        metrics_(metrics),
+        policy_version_(std::move(policy_version)),
+        auth_(auth) {}
 
   grpc::ServerUnaryReactor* Route(grpc::CallbackServerContext* context,
                                   const v1::RouteRequest* request,
@@ -23,6 +29,7 @@ class RouteService final : public v1::RouterService::CallbackService {
   Engine* const engine_;
   Metrics* const metrics_;
   const std::string policy_version_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace router::services

@@ -1,10 +1,13 @@
 #ifndef BANDIT_ROUTER_SERVICES_SERVER_H_
 #define BANDIT_ROUTER_SERVICES_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "core/engine.h"
@@ -28,6 +31,7 @@ class RouterStateMetrics;
 class RouteService;
 class FeedbackService;
 class AdminService;
+class Authorizer;
 
 struct ServerOptions {
   v1::ServerConfig config;
@@ -49,6 +53,8 @@ struct ServerOptions {
 class Server {
  public:
   // Fails with the config's, the store's or the listener's error; nothing is left running.
+  // A gRPC address another process (or server) already listens on fails with Unavailable naming
+  // it (SO_REUSEPORT is off, so two servers never split one port's traffic between two stores).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
   ~Server();
 
@@ -83,6 +89,13 @@ class Server {
   int grpc_port_ = 0;
   int metrics_port_ = 0;
   bool shut_down_ = false;
+  std::unique_ptr<Authorizer> authorizer_;
+  // Health: NOT_SERVING while the data dir is full. The watcher polls the store's free space
+  // every second so that health recovers once space is freed even when no write comes.
+  std::atomic<bool> storage_full_{false};
+  absl::Notification stop_watcher_;
+  std::thread space_watcher_;
+  void SetStorageFull(bool full);
 };
 
 }  // namespace router::services

@@ -1,11 +1,14 @@
 #include "storage/rocks_store.h"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "core/status_macros.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -40,12 +43,25 @@ std::string RecoveryHint(const std::string& dir) {
       dir);
 }
 
+// Files RocksDB writes into a store directory. One of them without CURRENT means a damaged store
+// (a copy missing CURRENT, say): opening it with create_if_missing would start an empty store
+// and delete the old files.
+bool IsStoreFile(const std::string& name) {
+  return name == "IDENTITY" || absl::StartsWith(name, "MANIFEST-") ||
+         absl::StartsWith(name, "OPTIONS-") || absl::EndsWith(name, ".sst") ||
+         absl::EndsWith(name, ".log") || absl::EndsWith(name, ".blob");
+}
+
+// How often the free space is looked at while it is ample (a statvfs per write otherwise).
+constexpr int64_t kSpaceCheckEveryNs = 100 * 1000 * 1000;
+
 }  // namespace
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
   if (s.ok()) return absl::OkStatus();
   const std::string msg = absl::StrCat(context, ": ", s.ToString());
   if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
   if (s.IsCorruption()) return absl::DataLossError(msg);
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIncomplete()) {
     return absl::UnavailableError(msg);
@@ -63,6 +79,17 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
         absl::StrFormat("cannot create data dir %s: %s", dir, ec.message()));
   }
   const bool existed = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
+  if (!existed) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (IsStoreFile(name)) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "the data dir %s holds store files (%s) but no CURRENT file, so it cannot be opened "
+            "as a store; routerd will not create a new store over them. %s",
+            dir, name, RecoveryHint(dir)));
+      }
+    }
+  }
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -72,6 +99,9 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   // acknowledged in sync mode) is tolerated, a corrupt record anywhere else fails the open
   // instead of silently dropping the acknowledged writes after it (kPointInTimeRecovery would).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // The MANIFEST records every WAL once it is synced or closed, so a missing or truncated one of
+  // those fails the open instead of being skipped (docs/durability.md lists what this catches).
+  db_options.track_and_verify_wals_in_manifest = true;
   rocksdb::ColumnFamilyOptions cf_options;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -98,6 +128,12 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "LOCK")) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "another process holds the data dir %s (its LOCK file is locked: %s). Stop the other "
+        "routerd, or give this one another --data_dir",
+        dir, s.ToString()));
+  }
   if (!s.ok()) {
     return absl::DataLossError(
         absl::StrCat("cannot open the store in ", dir, ": ", s.ToString(), ". ", RecoveryHint(dir)));
@@ -118,7 +154,12 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
 RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db,
                        std::vector<rocksdb::ColumnFamilyHandle*> handles,
                        const StoreOptions& options, std::string dir)
-    : db_(std::move(db)), handles_(std::move(handles)), dir_(std::move(dir)), sync_(options.sync) {
+    : db_(std::move(db)),
+      handles_(std::move(handles)),
+      dir_(std::move(dir)),
+      sync_(options.sync),
+      min_free_bytes_(options.min_free_bytes),
+      on_full_change_(options.on_full_change) {
   write_options_.sync = false;
   write_options_.disableWAL = false;
   rare_write_options_.sync = options.sync;
@@ -165,6 +206,70 @@ void RocksStore::SyncLoop() {
   }
 }
 
+absl::Status RocksStore::FullError(uint64_t free_bytes) const {
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "data dir %s is full: %d bytes free, storage.min_free_bytes = %d. Nothing was written; "
+      "free space (or move the data dir) and routerd serves again by itself",
+      dir_, free_bytes, min_free_bytes_));
+}
+
+void RocksStore::SetFull(bool full) {
+  // REQUIRES: space_mu_ held.
+  if (full_ == full) return;
+  full_ = full;
+  if (on_full_change_) on_full_change_(full);
+}
+
+absl::Status RocksStore::CheckSpace(bool force) {
+  absl::MutexLock lock(&space_mu_);
+  const int64_t now = absl::GetCurrentTimeNanos();
+  if (!force && !full_ && !needs_resume_ && now - space_checked_ns_ < kSpaceCheckEveryNs) {
+    return absl::OkStatus();
+  }
+  space_checked_ns_ = now;
+  struct statvfs fs;
+  if (statvfs(dir_.c_str(), &fs) == 0) {
+    free_bytes_ = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  }
+  if (free_bytes_ < min_free_bytes_) {
+    SetFull(true);
+    return FullError(free_bytes_);
+  }
+  if (needs_resume_) {
+    // A write ran out of space and RocksDB stopped writing: now that there is room, resume it
+    // (it retries the failed flush or WAL write; nothing acknowledged was lost).
+    rocksdb::Status resumed = db_->Resume();
+    if (!resumed.ok()) {
+      SetFull(true);
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "data dir %s is full: a write ran out of space and the store cannot resume yet (%s)",
+          dir_, resumed.ToString()));
+    }
+    needs_resume_ = false;
+  }
+  SetFull(false);
+  return absl::OkStatus();
+}
+
+bool RocksStore::CheckFull() { return !CheckSpace(/*force=*/true).ok(); }
+
+absl::Status RocksStore::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
+                               absl::string_view context) {
+  if (absl::Status space = CheckSpace(/*force=*/false); !space.ok()) {
+    full_rejections_.fetch_add(1);
+    return space;
+  }
+  rocksdb::Status s = db_->Write(options, batch);
+  if (s.IsNoSpace() || (s.IsIOError() && absl::StrContains(s.ToString(), "No space"))) {
+    full_rejections_.fetch_add(1);
+    absl::MutexLock lock(&space_mu_);
+    needs_resume_ = true;
+    SetFull(true);
+    return FullError(free_bytes_);
+  }
+  return FromRocks(s, context);
+}
+
 absl::Status RocksStore::InitMeta() {
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(ColumnFamily::kMeta), kSchemaKey, &value);
@@ -178,9 +283,11 @@ absl::Status RocksStore::InitMeta() {
           absl::StrCat("the store in ", dir_, " has decisions but no schema version. ",
                        RecoveryHint(dir_)));
     }
-    RETURN_IF_ERROR(FromRocks(db_->Put(rare_write_options_, cf(ColumnFamily::kMeta), kSchemaKey,
-                                       absl::StrCat(kSchemaVersion)),
-                              "writing the schema version"));
+    rocksdb::WriteBatch batch;
+    RETURN_IF_ERROR(FromRocks(
+        batch.Put(cf(ColumnFamily::kMeta), kSchemaKey, absl::StrCat(kSchemaVersion)),
+        "batching the schema version"));
+    RETURN_IF_ERROR(Write(rare_write_options_, &batch, "writing the schema version"));
   } else if (!s.ok()) {
     return absl::DataLossError(absl::StrCat("cannot read the schema version in ", dir_, ": ",
                                             s.ToString(), ". ", RecoveryHint(dir_)));
@@ -236,7 +343,7 @@ absl::Status RocksStore::PutDecision(const Decision& decision) {
   RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kDecisionLog), EncodeSequence(d.sequence),
                                       EncodeDecisionLog(d)),
                             "batching the decision log entry"));
-  return FromRocks(db_->Write(write_options_, &batch), "logging the decision");
+  return Write(write_options_, &batch, "logging the decision");
 }
 
 absl::StatusOr<Decision> RocksStore::GetDecision(absl::string_view decision_id) {
@@ -279,7 +386,7 @@ absl::StatusOr<AppendOutcome> RocksStore::AppendFeedback(FeedbackEvent* event) {
                             "batching the event"));
   RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kFeedbackIds), event->feedback_id, seq_key),
                             "batching the feedback id"));
-  RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "logging the feedback"));
+  RETURN_IF_ERROR(Write(write_options_, &batch, "logging the feedback"));
   last_event_seq_ = event->sequence;
   return AppendOutcome::kAppended;
 }
@@ -301,10 +408,12 @@ absl::StatusOr<bool> RocksStore::HasFeedbackId(absl::string_view feedback_id) {
 absl::Status RocksStore::AppendArmChange(const ArmChange& change) {
   absl::MutexLock lock(&append_mu_);
   const uint64_t seq = last_arm_change_seq_ + 1;
-  RETURN_IF_ERROR(FromRocks(
-      db_->Put(write_options_, cf(ColumnFamily::kMeta),
-               absl::StrCat(kArmChangePrefix, EncodeSequence(seq)), EncodeArmChange(change, seq)),
-      "logging the arm change"));
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kMeta),
+                                      absl::StrCat(kArmChangePrefix, EncodeSequence(seq)),
+                                      EncodeArmChange(change, seq)),
+                            "batching the arm change"));
+  RETURN_IF_ERROR(Write(write_options_, &batch, "logging the arm change"));
   last_arm_change_seq_ = seq;
   return absl::OkStatus();
 }
@@ -391,7 +500,7 @@ absl::Status RocksStore::DeleteDecisions(const std::vector<Decision>& decisions)
   RETURN_IF_ERROR(FromRocks(
       batch.Put(cf(ColumnFamily::kMeta), kExpiredThroughKey, EncodeSequence(through)),
       "batching the expiry mark"));
-  RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "deleting expired decisions"));
+  RETURN_IF_ERROR(Write(write_options_, &batch, "deleting expired decisions"));
   expired_through_ = through;
   return absl::OkStatus();
 }
@@ -441,7 +550,7 @@ absl::Status RocksStore::WriteCheckpoint(const EngineCheckpoint& checkpoint) {
   RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kState), kCheckpointHeaderKey,
                                       EncodeCheckpointHeader(checkpoint)),
                             "batching the checkpoint header"));
-  return FromRocks(db_->Write(rare_write_options_, &batch), "writing a checkpoint");
+  return Write(rare_write_options_, &batch, "writing a checkpoint");
 }
 
 absl::Status RocksStore::Backup(const std::string& dir) {
@@ -487,9 +596,11 @@ absl::StatusOr<absl::Time> RocksStore::FirstStart(absl::Time now) {
     return absl::FromUnixMillis(ms);
   }
   if (!s.IsNotFound()) return FromRocks(s, "reading the first start time");
-  RETURN_IF_ERROR(FromRocks(db_->Put(rare_write_options_, cf(ColumnFamily::kMeta),
-                                     kFirstStartKey, absl::StrCat(absl::ToUnixMillis(now))),
-                            "recording the first start time"));
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kMeta), kFirstStartKey,
+                                      absl::StrCat(absl::ToUnixMillis(now))),
+                            "batching the first start time"));
+  RETURN_IF_ERROR(Write(rare_write_options_, &batch, "recording the first start time"));
   return now;
 }
 
@@ -504,9 +615,12 @@ absl::StatusOr<std::optional<RouterLayout>> RocksStore::GetRouterLayout(absl::st
 }
 
 absl::Status RocksStore::PutRouterLayout(const RouterLayout& layout) {
-  return FromRocks(db_->Put(rare_write_options_, cf(ColumnFamily::kMeta),
-                            absl::StrCat(kLayoutPrefix, layout.router), EncodeLayout(layout)),
-                   "writing a router layout");
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(FromRocks(batch.Put(cf(ColumnFamily::kMeta),
+                                      absl::StrCat(kLayoutPrefix, layout.router),
+                                      EncodeLayout(layout)),
+                            "batching a router layout"));
+  return Write(rare_write_options_, &batch, "writing a router layout");
 }
 
 uint64_t RocksStore::ApproximateSizeBytes() {

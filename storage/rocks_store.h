@@ -35,6 +35,13 @@ struct StoreOptions {
   // Read every SST block once at open to check its checksum, so a damaged file stops start-up
   // instead of failing the first request that reads it. Costs a full read of the store.
   bool verify_checksums = true;
+  // Free bytes the data dir's filesystem must keep. Every write first checks it (statvfs, at most
+  // every 100 ms while space is ample) and fails with ResourceExhausted "data dir ... is full"
+  // instead of writing, so RocksDB never meets a full disk mid-write (it aborts there) and
+  // nothing is acknowledged that was not written. 0: no reserve.
+  uint64_t min_free_bytes = 0;
+  // Called (from the writing thread) whenever the store becomes full or writable again.
+  std::function<void(bool full)> on_full_change;
 };
 
 // EventStore on RocksDB. Every write goes through the WAL before it returns; multi-key steps are
@@ -85,6 +92,13 @@ class RocksStore final : public EventStore {
   // Bytes in live SST files plus memtables: what the store occupies, for metrics.
   uint64_t ApproximateSizeBytes();
 
+  // Whether the store refuses writes for want of space (see StoreOptions::min_free_bytes), after
+  // looking again now; once space is back it resumes RocksDB if a write had failed. For health
+  // checks, which poll it.
+  bool CheckFull();
+  // Writes refused for want of space since the store was opened.
+  uint64_t full_rejections() const { return full_rejections_.load(); }
+
  private:
   RocksStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
              const StoreOptions& options, std::string dir);
@@ -94,6 +108,14 @@ class RocksStore final : public EventStore {
   absl::Status InitMeta();
   absl::StatusOr<uint64_t> LastSequence(ColumnFamily family, absl::string_view prefix);
   void SyncLoop();
+  // Every write goes through here: the space check, the write, and out-of-space handling.
+  absl::Status Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
+                     absl::string_view context);
+  // OK, or ResourceExhausted when less than min_free_bytes is free (or a write ran out of space
+  // and RocksDB could not be resumed yet). `force`: statvfs now, not the cached answer.
+  absl::Status CheckSpace(bool force);
+  absl::Status FullError(uint64_t free_bytes) const;
+  void SetFull(bool full);
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -103,6 +125,15 @@ class RocksStore final : public EventStore {
   rocksdb::WriteOptions rare_write_options_;
   const std::string dir_;
   const bool sync_;
+  const uint64_t min_free_bytes_;
+  const std::function<void(bool)> on_full_change_;
+  absl::Mutex space_mu_;
+  bool full_ ABSL_GUARDED_BY(space_mu_) = false;
+  // A write failed for want of space: RocksDB is stopped until Resume() succeeds.
+  bool needs_resume_ ABSL_GUARDED_BY(space_mu_) = false;
+  int64_t space_checked_ns_ ABSL_GUARDED_BY(space_mu_) = 0;
+  uint64_t free_bytes_ ABSL_GUARDED_BY(space_mu_) = 0;
+  std::atomic<uint64_t> full_rejections_{0};
 
   absl::Mutex append_mu_;
   uint64_t last_event_seq_ ABSL_GUARDED_BY(append_mu_) = 0;

@@ -74,7 +74,7 @@ TEST_P(RidgeForgettingTest, MatchesDirectSolveOfDocumentedSemantics) {
     const Eigen::VectorXd x = RandomVector(rng);
     const double y = rng.Gaussian();
     const double weight = 0.25 + 2 * rng.Uniform();
-    model.Update(x, y, gamma, weight);
+    ASSERT_TRUE(model.Update(x, y, gamma, weight).ok());
     direct.Update(x, y, gamma, weight);
     ExpectSameModel(model, direct, t);
     const Eigen::VectorXd probe = RandomVector(rng);
@@ -91,9 +91,9 @@ TEST(RidgeWeightTest, WeightTwoEqualsTheSameObservationTwice) {
   for (int t = 0; t < 10; ++t) {
     const Eigen::VectorXd x = RandomVector(rng);
     const double y = rng.Gaussian();
-    weighted.Update(x, y, 1.0, 2.0);
-    repeated.Update(x, y);
-    repeated.Update(x, y);
+    ASSERT_TRUE(weighted.Update(x, y, 1.0, 2.0).ok());
+    ASSERT_TRUE(repeated.Update(x, y).ok());
+    ASSERT_TRUE(repeated.Update(x, y).ok());
   }
   EXPECT_LT((weighted.theta() - repeated.theta()).norm(), 1e-10);
   EXPECT_LT((weighted.AInverse() - repeated.AInverse()).norm(), 1e-10);
@@ -102,7 +102,7 @@ TEST(RidgeWeightTest, WeightTwoEqualsTheSameObservationTwice) {
 TEST(RidgeWeightTest, WeightZeroIsANoOp) {
   Rng rng(9);
   RidgeModel model(Eigen::VectorXd::Constant(kDim, 0.5), kLambda);
-  model.Update(RandomVector(rng), 3.0, 0.9, 0.0);
+  ASSERT_TRUE(model.Update(RandomVector(rng), 3.0, 0.9, 0.0).ok());
   EXPECT_EQ(model.observations(), 0u);
   EXPECT_EQ(model.theta(), Eigen::VectorXd::Constant(kDim, 0.5));
 }
@@ -117,8 +117,8 @@ TEST(RidgeForgettingBehaviourTest, ForgettingTracksAChange) {
   x(0) = 1;
   for (int t = 0; t < 400; ++t) {
     const double y = t < 200 ? 1.0 : 0.0;
-    forgetting.Update(x, y, 0.95);
-    remembering.Update(x, y);
+    ASSERT_TRUE(forgetting.Update(x, y, 0.95).ok());
+    ASSERT_TRUE(remembering.Update(x, y).ok());
   }
   EXPECT_NEAR(forgetting.Mean(x), 0.0, 0.01);
   EXPECT_NEAR(remembering.Mean(x), 0.5, 0.01);

@@ -26,7 +26,7 @@ TEST(RidgeModelTest, ShermanMorrisonMatchesDirectSolve) {
   for (int t = 0; t < 500; ++t) {
     const Eigen::VectorXd x = RandomVector(rng, kDim);
     const double y = rng.Gaussian();
-    model.Update(x, y);
+    ASSERT_TRUE(model.Update(x, y).ok());
     a += x * x.transpose();
     b += y * x;
   }
@@ -58,7 +58,7 @@ TEST(RidgeModelTest, LearnsAKnownLinearFunction) {
   RidgeModel model(Eigen::VectorXd::Zero(kDim), 1.0);
   for (int t = 0; t < 2000; ++t) {
     const Eigen::VectorXd x = RandomVector(rng, kDim);
-    model.Update(x, truth.dot(x) + 0.1 * rng.Gaussian());
+    ASSERT_TRUE(model.Update(x, truth.dot(x) + 0.1 * rng.Gaussian()).ok());
   }
   EXPECT_LT((model.theta() - truth).norm(), 0.05);
 }
