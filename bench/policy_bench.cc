@@ -6,10 +6,14 @@
 // Thompson's propensity works on realistically separated posteriors. BM_DecideCold measures a fresh
 // router, where all arms are identical and the propensity quadrature has the most work.
 
+#include <cmath>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "Eigen/Dense"
 #include "benchmark/benchmark.h"
+#include "core/featurizer.h"
 #include "core/random.h"
 #include "core/router.h"
 #include "core/stable_hash.h"
@@ -123,7 +127,7 @@ void BM_Learn(benchmark::State& state) {
 void Matrix(benchmark::internal::Benchmark* b) {
   for (int policy : {0, 1}) {
     for (int arms : {4, 16}) {
-      for (int dim : {32, 64, 128, 256}) b->Args({policy, arms, dim});
+      for (int dim : {32, 64, 128, 256, 512}) b->Args({policy, arms, dim});
     }
   }
   b->ArgNames({"policy", "K", "d"});
@@ -132,7 +136,7 @@ void Matrix(benchmark::internal::Benchmark* b) {
 void LearnMatrix(benchmark::internal::Benchmark* b) {
   for (int policy : {0, 1}) {
     for (int arms : {4, 16}) {
-      for (int dim : {32, 64, 128, 256}) b->Args({policy, arms, dim, 0});
+      for (int dim : {32, 64, 128, 256, 512}) b->Args({policy, arms, dim, 0});
     }
   }
   // With forgetting (γ < 1): amortised O(d³) prior restore every d updates.
@@ -140,6 +144,45 @@ void LearnMatrix(benchmark::internal::Benchmark* b) {
   b->ArgNames({"policy", "K", "d", "forget"});
 }
 
+// The featurizer on the default router's spec (d = 64, 32 slots for a 384-float embedding):
+// a 200-character text (range 0 = basic, 1 = rich text features), or an embedding alone.
+void BM_FeaturizeText(benchmark::State& state) {
+  FeatureSpec spec;
+  spec.dim = 64;
+  spec.embedding_dim = 384;
+  spec.embedding_proj_dim = 32;
+  spec.text_features =
+      state.range(0) == 0 ? FeatureSpec::TextFeatures::kBasic : FeatureSpec::TextFeatures::kRich;
+  const Featurizer featurizer(spec);
+  const std::string text =
+      "Q: A train leaves the station at 3 pm travelling at 60 km/h. A second train leaves an "
+      "hour later at 90 km/h on the same track. When does the second train catch up? Answer "
+      "step by step. Show your work.";
+  const std::map<std::string, std::string> attributes;
+  for (auto _ : state) {
+    auto x = featurizer.Featurize({}, text, attributes);
+    benchmark::DoNotOptimize(x);
+  }
+  state.SetLabel(std::to_string(text.size()) + " characters");
+}
+
+void BM_FeaturizeEmbedding(benchmark::State& state) {
+  FeatureSpec spec;
+  spec.dim = 64;
+  spec.embedding_dim = 384;
+  spec.embedding_proj_dim = 32;
+  const Featurizer featurizer(spec);
+  std::vector<float> embedding(384);
+  for (int j = 0; j < 384; ++j) embedding[j] = static_cast<float>(std::sin(0.37 * (j + 1)));
+  const std::map<std::string, std::string> attributes;
+  for (auto _ : state) {
+    auto x = featurizer.Featurize(embedding, "", attributes);
+    benchmark::DoNotOptimize(x);
+  }
+}
+
+BENCHMARK(BM_FeaturizeText)->Arg(0)->Arg(1)->ArgNames({"rich"});
+BENCHMARK(BM_FeaturizeEmbedding);
 BENCHMARK(BM_Decide)->Apply(Matrix);
 BENCHMARK(BM_DecideCold)->Args({1, 4, 64})->Args({1, 16, 64})->ArgNames({"policy", "K", "d"});
 BENCHMARK(BM_Learn)->Apply(LearnMatrix);

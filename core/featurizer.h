@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/specs.h"
+#include "core/stable_hash.h"
 
 namespace router {
 
@@ -31,7 +32,9 @@ class Featurizer {
       const std::map<std::string, std::string>& attributes) const;
 
  private:
-  void AddHashed(absl::string_view token, double weight, Eigen::Ref<Eigen::VectorXd> block) const;
+  void AddHashed(const StableHasher& token, double weight, Eigen::Ref<Eigen::VectorXd> block) const;
+  // A hasher that has consumed the seed and `prefix`.
+  StableHasher Token(absl::string_view prefix) const;
   void HashText(absl::string_view text, Eigen::Ref<Eigen::VectorXd> block) const;
   // FeatureSpec::TextFeatures::kRich only: template, shape and instruction features.
   void HashTemplate(absl::string_view text, absl::string_view lower,
@@ -40,6 +43,10 @@ class Featurizer {
 
   FeatureSpec spec_;
   int hash_dim_;
+  StableHasher seeded_;           // the seed alone
+  StableHasher word_prefix_;      // "w:"
+  StableHasher bigram_prefix_;    // "b:"
+  StableHasher chargram_prefix_;  // "c:"
   Eigen::MatrixXd projection_;  // embedding_proj_dim x embedding_dim
 };
 

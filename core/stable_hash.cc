@@ -1,5 +1,7 @@
 #include "core/stable_hash.h"
 
+#include <charconv>
+
 namespace router {
 
 uint64_t Mix64(uint64_t x) {
@@ -9,15 +11,20 @@ uint64_t Mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// FNV-1a over the bytes, then a full-avalanche finaliser so that low bits (used for the bucket
+// index) and the top bit (used for the sign) are both well mixed.
+StableHasher::StableHasher(uint64_t seed) : state_(0xcbf29ce484222325ULL ^ Mix64(seed)) {}
+
+uint64_t StableHasher::Finish() const { return Mix64(state_); }
+
+StableHasher& StableHasher::AddDecimal(int64_t n) {
+  char digits[24];
+  char* end = std::to_chars(digits, digits + sizeof(digits), n).ptr;
+  return Add(absl::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
 uint64_t StableHash(absl::string_view bytes, uint64_t seed) {
-  // FNV-1a over the bytes, then a full-avalanche finaliser so that low bits (used for the
-  // bucket index) and the top bit (used for the sign) are both well mixed.
-  uint64_t h = 0xcbf29ce484222325ULL ^ Mix64(seed);
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return Mix64(h);
+  return StableHasher(seed).Add(bytes).Finish();
 }
 
 }  // namespace router

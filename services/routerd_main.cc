@@ -27,6 +27,7 @@ ABSL_FLAG(bool, rebuild_state, false,
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("bandit-router server. Example: routerd --data_dir=/var/lib/routerd");
   absl::ParseCommandLine(argc, argv);
+  router::services::ConfigureServingProcess();
 
   // Block the stop signals before any thread starts, so that only sigwait below receives them.
   sigset_t stop_signals;

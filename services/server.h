@@ -46,6 +46,13 @@ struct ServerOptions {
 
 // routerd as a library: the store, the engine (recovered from the store), metrics and the gRPC
 // services, started together. Used by routerd's main and by in-process tests.
+// Process-wide settings for a process that serves (routerd, and the tools that embed a Server):
+// in release builds (NDEBUG) Abseil's mutex deadlock detection is turned off. Debian's Abseil
+// enables it by default, and it records every lock acquisition in a global graph: 2.3% of
+// routerd's CPU per Route call (docs/benchmarks.md). Debug builds and the tests keep it on, so
+// a lock-order inversion is still caught there. Call once from main, before any thread starts.
+void ConfigureServingProcess();
+
 class Server {
  public:
   // Fails with the config's, the store's or the listener's error; nothing is left running.

@@ -3,8 +3,10 @@
 //
 //   router-loadgen                          in-process routerd on a temp dir, 20,000 requests
 //   router-loadgen --addr 127.0.0.1:50051   an external routerd (router "default")
+//   router-loadgen --query embedding --feedback_ratio 0   Route only, with 384-float embeddings
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
@@ -29,6 +31,10 @@ ABSL_FLAG(double, max_seconds, 60, "upper bound on the run's duration");
 ABSL_FLAG(int, concurrency, 4, "client threads, each with one call in flight");
 ABSL_FLAG(double, feedback_ratio, 1.0, "share of decisions that get a Feedback call");
 ABSL_FLAG(bool, sync, false, "in-process routerd: fsync every write");
+ABSL_FLAG(std::string, query, "text",
+          "what each Route carries: 'text' (a ~75-character query) or 'embedding' (a unit vector of "
+          "--embedding_dim floats)");
+ABSL_FLAG(int, embedding_dim, 384, "embedding length for --query embedding (the default router's)");
 
 namespace {
 
@@ -58,6 +64,7 @@ void Report(const char* what, std::vector<double> all, double seconds) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("closed-loop gRPC load generator for routerd");
   absl::ParseCommandLine(argc, argv);
+  router::services::ConfigureServingProcess();
 
   std::unique_ptr<router::services::Server> server;
   std::string addr = absl::GetFlag(FLAGS_addr);
@@ -78,6 +85,26 @@ int main(int argc, char** argv) {
     }
     server = *std::move(started);
     addr = absl::StrCat("127.0.0.1:", server->grpc_port());
+  }
+
+  const std::string query = absl::GetFlag(FLAGS_query);
+  if (query != "text" && query != "embedding") {
+    std::cerr << "router-loadgen: --query must be 'text' or 'embedding', got '" << query << "'"
+              << std::endl;
+    return 2;
+  }
+  const bool use_embedding = query == "embedding";
+  // A few fixed unit vectors, cycled, so every call costs the same to serialise.
+  std::vector<std::vector<float>> embeddings(8);
+  for (size_t e = 0; e < embeddings.size(); ++e) {
+    const int dim = absl::GetFlag(FLAGS_embedding_dim);
+    double norm = 0;
+    for (int j = 0; j < dim; ++j) {
+      const float v = static_cast<float>(std::sin(0.37 * (j + 1) * (e + 1)));
+      embeddings[e].push_back(v);
+      norm += v * v;
+    }
+    for (float& v : embeddings[e]) v = static_cast<float>(v / std::sqrt(norm));
   }
 
   const int threads = std::max(1, absl::GetFlag(FLAGS_concurrency));
@@ -102,8 +129,13 @@ int main(int argc, char** argv) {
       for (int i = next++; i < total && absl::Now() < deadline; i = next++) {
         v1::RouteRequest request;
         request.set_router(absl::GetFlag(FLAGS_router));
-        request.set_text(absl::StrCat("request ", i, " about ", topics[i % 6],
-                                      ": please explain it briefly and give one example"));
+        if (use_embedding) {
+          const std::vector<float>& e = embeddings[i % embeddings.size()];
+          request.mutable_embedding()->Add(e.begin(), e.end());
+        } else {
+          request.set_text(absl::StrCat("request ", i, " about ", topics[i % 6],
+                                        ": please explain it briefly and give one example"));
+        }
         v1::RouteResponse response;
         grpc::ClientContext ctx;
         absl::Time t0 = absl::Now();

@@ -28,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
+#include "services/server.h"
 #include "tools/replay/baselines.h"
 #include "tools/replay/dataset.h"
 #include "tools/replay/replay.h"
@@ -142,6 +143,7 @@ int main(int argc, char** argv) {
       "router-replay --data FILE [--split test --warm_split train] [--seeds 5] "
       "[--sweep 'cost_weight=0,0.2;policy=linucb,thompson'] [--out DIR]");
   absl::ParseCommandLine(argc, argv);
+  router::services::ConfigureServingProcess();
   // As a shell command line: arguments with shell syntax in them are single-quoted.
   const std::string command =
       absl::StrJoin(argv, argv + argc, " ", [](std::string* out, const char* arg) {
