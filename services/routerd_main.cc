@@ -20,6 +20,9 @@ ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9464",
 ABSL_FLAG(bool, sync, false,
           "acknowledge writes only once fsync'd (survives power loss; group-committed, see "
           "docs/durability.md)");
+ABSL_FLAG(uint64_t, max_wal_mb, router::storage::StoreOptions().max_wal_bytes >> 20,
+          "upper bound on the RocksDB write-ahead log kept on disk, in MiB (past it, the column "
+          "families that pin the oldest WAL file are flushed); 0: RocksDB's default");
 ABSL_FLAG(bool, rebuild_state, false,
           "ignore stored checkpoints and rebuild learned state by replaying the whole event log "
           "(when a checkpoint fails its start-up checks)");
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
   options.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
   options.store.sync = absl::GetFlag(FLAGS_sync);
+  options.store.max_wal_bytes = absl::GetFlag(FLAGS_max_wal_mb) << 20;
   options.rebuild_state = absl::GetFlag(FLAGS_rebuild_state);
 
   auto server = router::services::Server::Start(options);

@@ -1,12 +1,15 @@
 #include "storage/rocks_store.h"
 
 #include <filesystem>
+#include <iterator>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "storage/checkpoint_codec.h"
@@ -72,10 +75,35 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   // acknowledged in sync mode) is tolerated, a corrupt record anywhere else fails the open
   // instead of silently dropping the acknowledged writes after it (kPointInTimeRecovery would).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // Not set: recycle_log_file_num, which RocksDB refuses with this recovery mode (a recycled
+  // file's stale tail would read as a torn record).
+  db_options.max_total_wal_size = options.max_wal_bytes;
+  // Concurrent Route and Feedback writers: the WAL append of one write group overlaps the
+  // memtable inserts of the previous one.
+  db_options.enable_pipelined_write = true;
+  db_options.max_background_jobs = 2;
+
+  // Debian's RocksDB is built portable, without the SSE4.2 CRC32c (rocksdb::crc32c reports "Not
+  // supported on x86"), so SST blocks are checksummed with XXH3 instead, several times faster
+  // in software. The WAL's record checksum is always CRC32c; smaller records are the only lever
+  // there. Older files keep the checksum they were written with (it is recorded per file).
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  // Point lookups by id, most of them for ids that are not there (every new feedback id is
+  // checked first): a Bloom filter answers those without reading a data block.
+  rocksdb::BlockBasedTableOptions lookup_table_options = table_options;
+  lookup_table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions lookup_cf_options = cf_options;
+  lookup_cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookup_table_options));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kFamilyNames) descriptors.emplace_back(name, cf_options);
+  for (int f = 0; f < static_cast<int>(std::size(kFamilyNames)); ++f) {
+    const bool lookups = f == static_cast<int>(ColumnFamily::kDecisions) ||
+                         f == static_cast<int>(ColumnFamily::kFeedbackIds);
+    descriptors.emplace_back(kFamilyNames[f], lookups ? lookup_cf_options : cf_options);
+  }
 
   if (existed) {
     // A store from a newer or foreign program may have families we do not know; say so.

@@ -35,6 +35,13 @@ struct StoreOptions {
   // Read every SST block once at open to check its checksum, so a damaged file stops start-up
   // instead of failing the first request that reads it. Costs a full read of the store.
   bool verify_checksums = true;
+  // Upper bound on the write-ahead log files kept on disk. RocksDB deletes a WAL file only once
+  // every column family with data in it has flushed; the rarely written families (meta, state)
+  // never fill a memtable, so without a bound every WAL file ever written stays (493 MB after
+  // 200k decisions and 200k feedback events, docs/benchmarks.md). Past this size the families
+  // that pin the oldest file are flushed and the file is deleted. 0: RocksDB's own default
+  // (4 × the memtables' total size, which the rare families never reach).
+  uint64_t max_wal_bytes = uint64_t{32} << 20;
 };
 
 // EventStore on RocksDB. Every write goes through the WAL before it returns; multi-key steps are

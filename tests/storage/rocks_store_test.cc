@@ -1,8 +1,11 @@
 #include "storage/rocks_store.h"
 
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "tests/testing/temp_dir.h"
@@ -328,6 +331,58 @@ TEST(RocksStoreTest, OlderSchemaVersionIsRefusedWithAMessage) {
   EXPECT_NE(store.status().message().find("schema version 1"), std::string::npos)
       << store.status();
   EXPECT_NE(store.status().message().find("fresh --data_dir"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace router::storage
+
+namespace router::storage {
+namespace {
+
+uint64_t WalBytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log") total += entry.file_size();
+  }
+  return total;
+}
+
+// The rarely written families (meta, state) never fill a memtable; without max_wal_bytes they
+// would pin every WAL file ever written. With it, the store flushes them and deletes old files.
+TEST(RocksStoreTest, WriteAheadLogStaysWithinItsBound) {
+  testing::TempDir dir;
+  StoreOptions options;
+  options.max_wal_bytes = uint64_t{1} << 20;
+  constexpr int kDecisions = 6000;
+  {
+    auto store = RocksStore::Open(dir.path(), options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < kDecisions; ++i) {
+      Decision d = MakeDecision(absl::StrCat("d", i));
+      d.features.assign(200, 0.001 * i);  // ~1.7 KB a decision, ~10 MB written in all
+      ASSERT_TRUE((*store)->PutDecision(d).ok());
+    }
+    // The bound is checked on each write, and flushes and the deletion of obsolete WAL files
+    // run in the background: keep writing, slowly, until the WAL is back within its bound, for a
+    // bounded time (this checks where the size ends up, not how fast it gets there).
+    const absl::Time give_up = absl::Now() + absl::Seconds(60);
+    int extra = 0;
+    while (WalBytes(dir.path()) > 3 * options.max_wal_bytes && absl::Now() < give_up) {
+      ASSERT_TRUE((*store)->PutDecision(MakeDecision(absl::StrCat("extra", extra++))).ok());
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_LE(WalBytes(dir.path()), 3 * options.max_wal_bytes)
+        << "the WAL was never trimmed to its bound of " << options.max_wal_bytes << " bytes";
+  }
+  // Nothing was lost by flushing early.
+  auto store = RocksStore::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < kDecisions; i += 997) {
+    auto d = (*store)->GetDecision(absl::StrCat("d", i));
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->features.size(), 200u);
+  }
+  EXPECT_GE((*store)->LastDecisionSequence(), static_cast<uint64_t>(kDecisions));
 }
 
 }  // namespace
