@@ -49,7 +49,7 @@ RidgeState RidgeModel::ExportState() const {
   RidgeState s;
   s.prior_mean.assign(prior_mean_.data(), prior_mean_.data() + prior_mean_.size());
   s.lambda = lambda_;
-  s.a_inv_lower = PackLower(a_inv_);
+  s.a_inv_lower.assign(a_inv_.data(), a_inv_.data() + a_inv_.size());
   s.inv_scale = inv_scale_;
   s.b.assign(b_.data(), b_.data() + b_.size());
   s.theta.assign(theta_.data(), theta_.data() + theta_.size());
@@ -100,7 +100,8 @@ absl::Status RidgeModel::ImportState(const RidgeState& s) {
     a = UnpackLower(s.a_lower, d);
     if (a.llt().info() != Eigen::Success) return absl::DataLossError("A is not positive definite");
   }
-  a_inv_ = a_inv;
+  a_inv_ = ToVector(s.a_inv_lower);  // the packed layout the model keeps (symmetric_kernels.h)
+  RefreshFastCopy();
   b_ = ToVector(s.b);
   theta_ = ToVector(s.theta);
   a_ = std::move(a);
@@ -109,7 +110,6 @@ absl::Status RidgeModel::ImportState(const RidgeState& s) {
   prior_weight_ = s.prior_weight;
   updates_since_restore_ = s.updates_since_restore;
   observations_ = s.observations;
-  RefreshFastCopy();
   return absl::OkStatus();
 }
 
