@@ -112,16 +112,7 @@ void Featurizer::HashStructured(absl::string_view text, Eigen::Ref<Eigen::Vector
     for (size_t i = 0; i + 3 <= grams.size(); ++i) AddHashed(absl::StrCat("c:", grams.substr(i, 3)), 1.0, f);
   });
   add_family([&](Eigen::Ref<Eigen::VectorXd> f) {
-    std::string prefix;
-    for (size_t i = 0; i < std::min<size_t>(words.size(), 4); ++i) {
-      absl::StrAppend(&prefix, i > 0 ? " " : "", words[i]);
-      AddHashed(absl::StrCat("p", i + 1, ":", prefix), 1.0, f);
-    }
-    std::string suffix;
-    for (size_t i = 0; i < std::min<size_t>(words.size(), 3); ++i) {
-      suffix = absl::StrCat(words[words.size() - 1 - i], i > 0 ? " " : "", suffix);
-      AddHashed(absl::StrCat("s", i + 1, ":", suffix), 1.0, f);
-    }
+    HashPrefixSuffix(words, 1.0, f);
   });
   add_family([&](Eigen::Ref<Eigen::VectorXd> f) {
     auto bucket = [](size_t n) { return static_cast<int>(std::log2(1.0 + static_cast<double>(n))); };
@@ -145,21 +136,26 @@ void Featurizer::HashStructured(absl::string_view text, Eigen::Ref<Eigen::Vector
   });
 }
 
+void Featurizer::HashPrefixSuffix(const std::vector<absl::string_view>& words, double weight,
+                                  Eigen::Ref<Eigen::VectorXd> block) const {
+  std::string prefix;
+  for (size_t i = 0; i < std::min<size_t>(words.size(), 4); ++i) {
+    absl::StrAppend(&prefix, i > 0 ? " " : "", words[i]);
+    AddHashed(absl::StrCat("p", i + 1, ":", prefix), weight, block);
+  }
+  std::string suffix;
+  for (size_t i = 0; i < std::min<size_t>(words.size(), 3); ++i) {
+    suffix = absl::StrCat(words[words.size() - 1 - i], i > 0 ? " " : "", suffix);
+    AddHashed(absl::StrCat("s", i + 1, ":", suffix), weight, block);
+  }
+}
+
 void Featurizer::HashTemplate(absl::string_view text, absl::string_view lower,
                               const std::vector<absl::string_view>& words,
                               Eigen::Ref<Eigen::VectorXd> block) const {
   // A query's first and last words name its template (benchmark, instruction style), which is
   // most of what predicts which model answers it well.
-  std::string prefix;
-  for (size_t i = 0; i < std::min<size_t>(words.size(), 4); ++i) {
-    absl::StrAppend(&prefix, i > 0 ? " " : "", words[i]);
-    AddHashed(absl::StrCat("p", i + 1, ":", prefix), 1.5, block);
-  }
-  std::string suffix;
-  for (size_t i = 0; i < std::min<size_t>(words.size(), 3); ++i) {
-    suffix = absl::StrCat(words[words.size() - 1 - i], i > 0 ? " " : "", suffix);
-    AddHashed(absl::StrCat("s", i + 1, ":", suffix), 1.5, block);
-  }
+  HashPrefixSuffix(words, 1.5, block);
   for (size_t i = 0; i + 2 < words.size(); ++i) {
     AddHashed(absl::StrCat("t:", words[i], " ", words[i + 1], " ", words[i + 2]), 0.5, block);
   }

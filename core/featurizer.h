@@ -35,6 +35,10 @@ class Featurizer {
   void HashText(absl::string_view text, Eigen::Ref<Eigen::VectorXd> block) const;
   // FeatureSpec::TextFeatures::kStructured: RICH's tokens by family, each family normalised.
   void HashStructured(absl::string_view text, Eigen::Ref<Eigen::VectorXd> block) const;
+  // The first 1-4 and last 1-3 words as tokens (what names a query's template), at `weight`;
+  // shared by RICH and STRUCTURED.
+  void HashPrefixSuffix(const std::vector<absl::string_view>& words, double weight,
+                        Eigen::Ref<Eigen::VectorXd> block) const;
   // FeatureSpec::TextFeatures::kRich only: template, shape and instruction features.
   void HashTemplate(absl::string_view text, absl::string_view lower,
                     const std::vector<absl::string_view>& words,
