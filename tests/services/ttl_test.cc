@@ -95,7 +95,10 @@ TEST(TtlTest, ExpiredDecisionsAreRefusedSweptAndDefaultRewarded) {
       << expired.error_message();
 
   // The background sweep learns the default reward for the two decisions without a quality
-  // signal (one had only a cost), then deletes all three.
+  // signal (one had only a cost), then deletes all three. The loop may have swept just before the
+  // TTL passed (the first Advance made a sweep due); one more sweep interval makes the next one
+  // due whenever the last one ran.
+  clock.Advance(absl::Seconds(60));
   for (int i = 0; i < 1000 && QualityObservations(server) < 4; ++i) {
     absl::SleepFor(absl::Milliseconds(10));  // bounded wait for the background thread
   }
