@@ -194,9 +194,30 @@ class Engine {
   Router* FindRouter(absl::string_view name) const;
   absl::StatusOr<Router*> RequireRouter(absl::string_view name) const;
   absl::Status ApplyArmChange(const ArmChange& change);
+
+  // Recovery (engine_recovery.cc), in this order: runtime arm changes, the checkpoint, the
+  // decisions and then the feedback events logged after it.
+  // Where the checkpoint left each router (all zero without one).
+  struct RecoveryPoint {
+    // Per router: the last event and decision its restored state already holds.
+    absl::flat_hash_map<Router*, uint64_t> event_after;
+    absl::flat_hash_map<Router*, uint64_t> decision_after;
+    uint64_t decision_counter = 0;   // the decision counter as of decision_sequence
+    uint64_t decision_sequence = 0;  // decisions after this one advance the counter
+    uint64_t event_sequence = 0;     // the last feedback event the checkpoint covers
+    uint64_t EventsAfter(Router* router) const;
+    uint64_t DecisionsAfter(Router* router) const;
+  };
   absl::Status Recover();
-  absl::Status RestoreCheckpoint(absl::flat_hash_map<Router*, uint64_t>* event_after,
-                                 absl::flat_hash_map<Router*, uint64_t>* decision_after);
+  absl::Status ReplayArmChanges();
+  // Loads the latest checkpoint into the routers; nothing when there is none.
+  absl::Status RestoreCheckpoint(RecoveryPoint* point);
+  absl::Status RestoreRouter(const RouterCheckpoint& rc, Router* router, RecoveryPoint* point);
+  // Counts the decisions the restored state does not hold and sets the decision counter.
+  absl::Status ReplayDecisions(const RecoveryPoint& point);
+  // Learns the feedback events the restored state does not hold; returns the last sequence.
+  absl::StatusOr<uint64_t> ReplayFeedback(const RecoveryPoint& point);
+
   absl::Status ExpiredError(absl::string_view decision_id, absl::Time made) const;
   std::optional<double> DefaultReward(absl::string_view router) const;
   // Appends and learns one event for `decision`; requires feedback_mu_.
@@ -221,6 +242,9 @@ class Engine {
     std::atomic<uint64_t> joined_decisions{0};
     // Decisions the TTL sweep removed that never got feedback (nor a default reward).
     std::atomic<uint64_t> expired_unanswered{0};
+    // The one conversion to and from a checkpoint's AccountingState (engine_checkpoint.cc).
+    AccountingState ToState() const;
+    void Restore(const AccountingState& state);
   };
   // Learns from an appended event and updates the router's accounting; used live and in replay.
   absl::StatusOr<LearnOutcome> Apply(Router& router, const FeedbackEvent& event);
