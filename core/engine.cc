@@ -152,9 +152,21 @@ absl::StatusOr<Router*> Engine::RequireRouter(absl::string_view name) const {
 
 absl::StatusOr<RouteResult> Engine::Route(const RouteQuery& query) {
   ASSIGN_OR_RETURN(Router * router, RequireRouter(query.router));
+  // Featurizing (the costly part, which validates embedding and text) needs no seed: it runs
+  // outside the seed lock.
+  ASSIGN_OR_RETURN(const std::vector<double> features, router->Featurize(query));
+  const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(
+      features.data(), static_cast<Eigen::Index>(features.size()));
   absl::ReaderMutexLock no_checkpoint(&decision_mu_);
-  const uint64_t seed = Mix64(router->policy_seed() ^ Mix64(decision_counter_.fetch_add(1)));
-  ASSIGN_OR_RETURN(RouteResult result, router->Decide(query, seed));
+  RouteResult result;
+  {
+    // The counter advances only for a decision made: a refused query takes no seed, so the
+    // counter equals the decisions in the log, which is what recovery counts.
+    absl::MutexLock seed_lock(&seed_mu_);
+    const uint64_t seed = Mix64(router->policy_seed() ^ Mix64(decision_counter_));
+    ASSIGN_OR_RETURN(result, router->DecideFeatures(x, query, seed));
+    ++decision_counter_;
+  }
   result.decision.timestamp = clock_->Now();
   result.decision.decision_id = NewDecisionId(result.decision.timestamp);
   RETURN_IF_ERROR(store_->PutDecision(result.decision));
@@ -301,7 +313,7 @@ absl::StatusOr<RouterState> Engine::ExportRouter(absl::string_view name) const {
   return router->ExportState();
 }
 
-uint64_t Engine::last_event_sequence() {
+uint64_t Engine::LastEventSequence() {
   absl::MutexLock lock(&feedback_mu_);
   return last_event_sequence_;
 }

@@ -111,6 +111,8 @@ class Engine {
 
   // NotFound for an unknown router, InvalidArgument for a malformed query, FailedPrecondition
   // when no allowed arm is active, and the store's error if the decision cannot be logged.
+  // Decision i (counting from 0, over the engine's life, across restarts) is seeded by i: a
+  // refused query takes no seed.
   [[nodiscard]] absl::StatusOr<RouteResult> Route(const RouteQuery& query);
 
   // Logs and learns from one feedback event. InvalidArgument for missing ids or out-of-range
@@ -180,8 +182,8 @@ class Engine {
 
   // A router's learned state, for inspection (AdminService.GetModel) and tests.
   [[nodiscard]] absl::StatusOr<RouterState> ExportRouter(absl::string_view name) const;
-  // Sequence of the last feedback event applied.
-  uint64_t last_event_sequence();
+  // Sequence of the last feedback event applied. Takes the feedback lock.
+  uint64_t LastEventSequence();
 
   // See EventStore::WhenDurable: replies go out from `done`.
   void WhenDurable(std::function<void(absl::Status)> done) { store_->WhenDurable(std::move(done)); }
@@ -256,23 +258,36 @@ class Engine {
   absl::flat_hash_map<std::string, std::unique_ptr<Accounting>> accounting_;  // same keys
   std::vector<RouterSpec> specs_;
   absl::flat_hash_map<std::string, std::unique_ptr<CascadePolicy>> cascades_;  // fixed after Create
-  std::atomic<uint64_t> decision_counter_{0};
-  // Held shared by Route from counting a decision to logging it, exclusively by a checkpoint's
-  // snapshot, so a checkpoint's decision counts and decision sequence agree.
-  absl::Mutex decision_mu_;
-  // Serialises append + learn so the in-memory model sees events in log order, which makes
-  // recovery by replay reproduce it exactly.
-  absl::Mutex feedback_mu_;
-  uint64_t last_event_sequence_ ABSL_GUARDED_BY(feedback_mu_) = 0;
-  std::atomic<uint64_t> events_applied_{0};
-  absl::Mutex admin_mu_;
-  absl::Mutex import_mu_;
+  // Lock order, outermost first (each mutex is ABSL_ACQUIRED_AFTER the one before it; a thread
+  // holding one never waits for an earlier one):
+  //   sweep_mu_ -> checkpoint_mu_ -> decision_mu_ -> import_mu_ / admin_mu_ -> feedback_mu_
+  //   -> seed_mu_ -> Router::mu_ -> RegretTracker::mu_ -> the store's own locks.
+  // Route: decision_mu_ (shared), seed_mu_, Router::mu_. Feedback: feedback_mu_, the store,
+  // Router::mu_. Import: import_mu_, feedback_mu_. Checkpoint: checkpoint_mu_, decision_mu_
+  // (exclusive), feedback_mu_, seed_mu_, each router's. SweepExpired: sweep_mu_, then briefly
+  // checkpoint_mu_ (or a whole Checkpoint), then feedback_mu_.
+  absl::Mutex sweep_mu_;  // one sweep at a time
   // One checkpoint at a time; what the last one covered.
-  mutable absl::Mutex checkpoint_mu_;
+  mutable absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_AFTER(sweep_mu_);
   uint64_t checkpoint_events_applied_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
   uint64_t checkpoint_decision_sequence_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
   absl::Time checkpoint_time_ ABSL_GUARDED_BY(checkpoint_mu_);
-  absl::Mutex sweep_mu_;  // one sweep at a time
+  // Held shared by Route from counting a decision to logging it, exclusively by a checkpoint's
+  // snapshot, so a checkpoint's decision counts and decision sequence agree.
+  absl::Mutex decision_mu_ ABSL_ACQUIRED_AFTER(checkpoint_mu_);
+  // One importer at a time (the existence check and the write of an import id).
+  absl::Mutex import_mu_ ABSL_ACQUIRED_AFTER(decision_mu_);
+  // One arm change at a time (the existence check and the logged change).
+  absl::Mutex admin_mu_ ABSL_ACQUIRED_AFTER(decision_mu_);
+  // Serialises append + learn so the in-memory model sees events in log order, which makes
+  // recovery by replay reproduce it exactly.
+  absl::Mutex feedback_mu_ ABSL_ACQUIRED_AFTER(import_mu_, admin_mu_);
+  uint64_t last_event_sequence_ ABSL_GUARDED_BY(feedback_mu_) = 0;
+  std::atomic<uint64_t> events_applied_{0};
+  // Seeds decisions: the number of decisions made (Route) or logged (recovery). Held from
+  // reading the counter to advancing it, around the router's decision.
+  absl::Mutex seed_mu_ ABSL_ACQUIRED_AFTER(feedback_mu_);
+  uint64_t decision_counter_ ABSL_GUARDED_BY(seed_mu_) = 0;
   absl::Time first_start_;  // ids dated before it were never issued by this store
   RecoveryStats recovery_;
 };

@@ -41,7 +41,10 @@ absl::Status Engine::Checkpoint() {
     absl::MutexLock no_feedback(&feedback_mu_);
     checkpoint.last_event_sequence = last_event_sequence_;
     checkpoint.last_decision_sequence = store_->LastDecisionSequence();
-    checkpoint.decision_counter = decision_counter_.load();
+    {
+      absl::MutexLock seed_lock(&seed_mu_);
+      checkpoint.decision_counter = decision_counter_;
+    }
     events_applied = events_applied_.load();
     for (const RouterSpec& spec : specs_) {
       checkpoint.routers.push_back(RouterCheckpoint{

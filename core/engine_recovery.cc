@@ -127,7 +127,8 @@ absl::Status Engine::ReplayDecisions(const RecoveryPoint& point) {
     ++recovery_.decisions;
     return router->CountDecision(d);
   }));
-  decision_counter_.store(counter);
+  absl::MutexLock seed_lock(&seed_mu_);
+  decision_counter_ = counter;
   return absl::OkStatus();
 }
 
