@@ -1,3 +1,6 @@
+// Engine's live path: Route, Feedback, Import and the admin calls. Recovery, checkpoints and
+// the expiry sweep live in engine_recovery.cc, engine_checkpoint.cc and engine_expiry.cc.
+
 #include "core/engine.h"
 
 #include <algorithm>
@@ -15,10 +18,6 @@
 
 namespace router {
 namespace {
-
-// Decisions expired before the sweep deleted them per call, so one sweep step holds the
-// feedback lock only briefly.
-constexpr size_t kSweepBatch = 1000;
 
 // 32 hex digits: milliseconds since the epoch (12) then 80 random bits (20). The time lets
 // feedback for a decision that has expired and been deleted be told apart from an unknown id.
@@ -106,135 +105,6 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::vector<RouterS
   return engine;
 }
 
-absl::Status Engine::Recover() {
-  RETURN_IF_ERROR(store_->ForEachArmChange([&](const ArmChange& change) -> absl::Status {
-    if (FindRouter(change.router) == nullptr) {
-      ++recovery_.skipped;
-      return absl::OkStatus();
-    }
-    ++recovery_.arm_changes;
-    return ApplyArmChange(change);
-  }));
-
-  // Per router: the last event and decision its restored state already holds (0: none).
-  absl::flat_hash_map<Router*, uint64_t> event_after, decision_after;
-  uint64_t counter_after = 0;  // decisions after this one advance the decision counter
-  uint64_t counter = 0;
-  uint64_t last_event = 0;
-  if (!options_.ignore_checkpoints) {
-    ASSIGN_OR_RETURN(std::optional<EngineCheckpoint> checkpoint, store_->ReadCheckpoint());
-    if (checkpoint) {
-      if (checkpoint->last_event_sequence > store_->LastFeedbackSequence() ||
-          checkpoint->last_decision_sequence > store_->LastDecisionSequence()) {
-        return absl::DataLossError(absl::StrFormat(
-            "the checkpoint covers feedback events up to %d and decisions up to %d, but the logs "
-            "end at %d and %d: log records are missing. Restore the data dir from a backup",
-            checkpoint->last_event_sequence, checkpoint->last_decision_sequence,
-            store_->LastFeedbackSequence(), store_->LastDecisionSequence()));
-      }
-      counter = checkpoint->decision_counter;
-      counter_after = checkpoint->last_decision_sequence;
-      last_event = checkpoint->last_event_sequence;
-      recovery_.checkpoint_event_sequence = checkpoint->last_event_sequence;
-      for (const RouterCheckpoint& rc : checkpoint->routers) {
-        Router* router = FindRouter(rc.state.router);
-        if (router == nullptr) continue;
-        absl::Status imported = router->ImportState(rc.state, Router::ImportScope::kEverything);
-        if (imported.ok()) {
-          // The accounting is a sum over the same events as the models: restore it with them.
-          Accounting& accounting = *accounting_.at(router->name());
-          RegretSnapshot regret;
-          regret.realised_quality = rc.accounting.realised_quality;
-          regret.rewarded_events = rc.accounting.rewarded_events;
-          regret.ips_value = rc.accounting.ips_value;
-          regret.exact_regret = rc.accounting.exact_regret;
-          regret.exact_regret_events = rc.accounting.exact_regret_events;
-          accounting.regret.Restore(regret);
-          accounting.joined_decisions.store(rc.accounting.joined_decisions);
-          accounting.expired_unanswered.store(rc.accounting.expired_unanswered);
-          if (absl::Status s = FindCascade(router->name())->Import(rc.cascade); !s.ok()) {
-            return absl::DataLossError(absl::StrCat(
-                "the checkpoint of router '", rc.state.router, "' fails its start-up checks: ",
-                s.message(), ". Start routerd once with --rebuild_state to rebuild learned state "
-                "from the log, or restore the data dir from a backup"));
-          }
-          event_after[router] = rc.last_event_sequence;
-          decision_after[router] = rc.last_decision_sequence;
-          ++recovery_.routers_from_checkpoint;
-          continue;
-        }
-        if (absl::IsFailedPrecondition(imported)) {
-          // The configuration changed under the learned state: rebuild the models from the log
-          // as the new configuration would have learned them. Decision counts do not depend on
-          // it, and the log may no longer hold the expired decisions, so they come from here.
-          const std::string why(imported.message());
-          imported = router->ImportState(rc.state, Router::ImportScope::kDecisionCounts);
-          if (imported.ok()) {
-            decision_after[router] = rc.last_decision_sequence;
-            recovery_.notes.push_back(
-                absl::StrCat(why, "; its models are rebuilt from the whole log"));
-            continue;
-          }
-        }
-        return absl::DataLossError(absl::StrCat(
-            "the checkpoint of router '", rc.state.router, "' fails its start-up checks: ",
-            imported.message(),
-            ". The event log is not affected: start routerd once with --rebuild_state to rebuild "
-            "learned state from it (decisions that already expired are then no longer counted), "
-            "or restore the data dir from a backup"));
-      }
-    }
-  }
-
-  auto after = [](const absl::flat_hash_map<Router*, uint64_t>& m, Router* r) -> uint64_t {
-    auto it = m.find(r);
-    return it == m.end() ? 0 : it->second;
-  };
-  uint64_t first_decision = std::numeric_limits<uint64_t>::max();
-  uint64_t first_event = std::numeric_limits<uint64_t>::max();
-  for (const auto& [name, router] : routers_) {
-    first_decision = std::min(first_decision, after(decision_after, router.get()));
-    first_event = std::min(first_event, after(event_after, router.get()));
-  }
-
-  RETURN_IF_ERROR(store_->ForEachDecisionAfter(first_decision, [&](const Decision& d) {
-    Router* router = FindRouter(d.router);
-    if (router == nullptr) {
-      ++recovery_.skipped;
-      return absl::OkStatus();
-    }
-    if (d.imported) return absl::OkStatus();  // a warm-start outcome, not a decision
-    if (d.sequence > counter_after) ++counter;
-    if (d.sequence <= after(decision_after, router)) return absl::OkStatus();
-    ++recovery_.decisions;
-    return router->CountDecision(d);
-  }));
-  decision_counter_.store(counter);
-
-  RETURN_IF_ERROR(store_->ForEachFeedbackAfter(first_event, [&](const FeedbackEvent& event) {
-    last_event = std::max(last_event, event.sequence);
-    Router* router = FindRouter(event.router);
-    if (router == nullptr) {
-      ++recovery_.skipped;
-      return absl::OkStatus();
-    }
-    if (event.sequence <= after(event_after, router)) return absl::OkStatus();
-    ++recovery_.feedback_events;
-    return Apply(*router, event).status();
-  }));
-
-  {
-    absl::MutexLock lock(&feedback_mu_);
-    last_event_sequence_ = last_event;
-  }
-  // Replayed events count toward the next checkpoint, so a long replay is not repeated.
-  events_applied_.store(recovery_.feedback_events);
-  absl::MutexLock lock(&checkpoint_mu_);
-  checkpoint_decision_sequence_ = counter_after;
-  checkpoint_time_ = clock_->Now();
-  return absl::OkStatus();
-}
-
 absl::StatusOr<LearnOutcome> Engine::Apply(Router& router, const FeedbackEvent& event) {
   if (event.attempt) return ApplyAttempt(router, event);
   // The event carries what it needs of its decision, which may have expired since.
@@ -282,9 +152,21 @@ absl::StatusOr<Router*> Engine::RequireRouter(absl::string_view name) const {
 
 absl::StatusOr<RouteResult> Engine::Route(const RouteQuery& query) {
   ASSIGN_OR_RETURN(Router * router, RequireRouter(query.router));
+  // Featurizing (the costly part, which validates embedding and text) needs no seed: it runs
+  // outside the seed lock.
+  ASSIGN_OR_RETURN(const std::vector<double> features, router->Featurize(query));
+  const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(
+      features.data(), static_cast<Eigen::Index>(features.size()));
   absl::ReaderMutexLock no_checkpoint(&decision_mu_);
-  const uint64_t seed = Mix64(router->policy_seed() ^ Mix64(decision_counter_.fetch_add(1)));
-  ASSIGN_OR_RETURN(RouteResult result, router->Decide(query, seed));
+  RouteResult result;
+  {
+    // The counter advances only for a decision made: a refused query takes no seed, so the
+    // counter equals the decisions in the log, which is what recovery counts.
+    absl::MutexLock seed_lock(&seed_mu_);
+    const uint64_t seed = Mix64(router->policy_seed() ^ Mix64(decision_counter_));
+    ASSIGN_OR_RETURN(result, router->DecideFeatures(x, query, seed));
+    ++decision_counter_;
+  }
   result.decision.timestamp = clock_->Now();
   result.decision.decision_id = NewDecisionId(result.decision.timestamp);
   RETURN_IF_ERROR(store_->PutDecision(result.decision));
@@ -426,116 +308,12 @@ absl::StatusOr<ImportResult> Engine::Import(const ImportItem& item) {
   return result;
 }
 
-absl::Status Engine::Checkpoint() {
-  absl::MutexLock one_at_a_time(&checkpoint_mu_);
-  EngineCheckpoint checkpoint;
-  uint64_t events_applied = 0;
-  {
-    // The snapshot: no decision between being counted and logged, no event between being
-    // logged and learned. Copying the models is all that happens while they wait.
-    absl::WriterMutexLock no_routes(&decision_mu_);
-    absl::MutexLock no_feedback(&feedback_mu_);
-    checkpoint.last_event_sequence = last_event_sequence_;
-    checkpoint.last_decision_sequence = store_->LastDecisionSequence();
-    checkpoint.decision_counter = decision_counter_.load();
-    events_applied = events_applied_.load();
-    for (const RouterSpec& spec : specs_) {
-      RouterCheckpoint rc{checkpoint.last_event_sequence, checkpoint.last_decision_sequence,
-                          FindRouter(spec.name)->ExportState(), {}};
-      const Accounting& accounting = *accounting_.at(spec.name);
-      const RegretSnapshot regret = accounting.regret.Snapshot();
-      rc.accounting.realised_quality = regret.realised_quality;
-      rc.accounting.rewarded_events = regret.rewarded_events;
-      rc.accounting.ips_value = regret.ips_value;
-      rc.accounting.exact_regret = regret.exact_regret;
-      rc.accounting.exact_regret_events = regret.exact_regret_events;
-      rc.accounting.joined_decisions = accounting.joined_decisions.load();
-      rc.accounting.expired_unanswered = accounting.expired_unanswered.load();
-      rc.cascade = FindCascade(spec.name)->Export();
-      checkpoint.routers.push_back(std::move(rc));
-    }
-  }
-  checkpoint.created = clock_->Now();
-  RETURN_IF_ERROR(store_->WriteCheckpoint(checkpoint));
-  checkpoint_events_applied_ = events_applied;
-  checkpoint_decision_sequence_ = checkpoint.last_decision_sequence;
-  checkpoint_time_ = checkpoint.created;
-  return absl::OkStatus();
-}
-
-bool Engine::CheckpointDue() const {
-  const uint64_t events = events_applied_.load();
-  absl::MutexLock lock(&checkpoint_mu_);
-  const uint64_t new_events = events - checkpoint_events_applied_;
-  if (options_.checkpoint_every_events > 0 && new_events >= options_.checkpoint_every_events) {
-    return true;
-  }
-  const bool changed =
-      new_events > 0 || store_->LastDecisionSequence() != checkpoint_decision_sequence_;
-  return changed && options_.checkpoint_every > absl::ZeroDuration() &&
-         clock_->Now() - checkpoint_time_ >= options_.checkpoint_every;
-}
-
-std::optional<double> Engine::DefaultReward(absl::string_view router) const {
-  for (const RouterSpec& spec : specs_) {
-    if (spec.name == router) return spec.default_reward;
-  }
-  return std::nullopt;
-}
-
-absl::StatusOr<SweepStats> Engine::SweepExpired() {
-  absl::MutexLock one_at_a_time(&sweep_mu_);
-  SweepStats stats;
-  const absl::Time now = clock_->Now();
-  const absl::Time cutoff = now - options_.decision_ttl;
-  for (;;) {
-    ASSIGN_OR_RETURN(std::vector<Decision> batch,
-                     store_->ExpiredDecisions(cutoff, std::numeric_limits<uint64_t>::max(),
-                                              kSweepBatch));
-    if (batch.empty()) break;
-    uint64_t covered = 0;
-    {
-      absl::MutexLock lock(&checkpoint_mu_);
-      covered = checkpoint_decision_sequence_;
-    }
-    // Recovery counts decisions logged after the checkpoint; deleting one of those first would
-    // lose it from the counts.
-    if (batch.back().sequence > covered) RETURN_IF_ERROR(Checkpoint());
-    for (const Decision& d : batch) {
-      const std::optional<double> reward = DefaultReward(d.router);
-      Router* router = FindRouter(d.router);
-      if (router != nullptr && !d.imported && d.feedback_events == 0 &&
-          (!reward || d.features.empty())) {
-        // Expires unanswered: no longer pending, and never joined.
-        accounting_.at(d.router)->expired_unanswered.fetch_add(1);
-      }
-      if (!reward || router == nullptr || d.imported || d.quality_signals > 0 ||
-          d.features.empty()) {
-        continue;
-      }
-      FeedbackEvent event;
-      event.decision_id = d.decision_id;
-      event.feedback_id = absl::StrCat("default_reward:", d.decision_id);
-      event.source = "default_reward";
-      event.signals.judge_score = *reward;
-      event.received = now;
-      absl::MutexLock lock(&feedback_mu_);
-      ASSIGN_OR_RETURN(FeedbackResult result, AppendAndLearn(router, d, &event));
-      if (!result.duplicate) ++stats.default_rewards;
-    }
-    RETURN_IF_ERROR(store_->DeleteDecisions(batch));
-    stats.expired += batch.size();
-    if (batch.size() < kSweepBatch) break;
-  }
-  return stats;
-}
-
 absl::StatusOr<RouterState> Engine::ExportRouter(absl::string_view name) const {
   ASSIGN_OR_RETURN(Router * router, RequireRouter(name));
   return router->ExportState();
 }
 
-uint64_t Engine::last_event_sequence() {
+uint64_t Engine::LastEventSequence() {
   absl::MutexLock lock(&feedback_mu_);
   return last_event_sequence_;
 }

@@ -111,6 +111,8 @@ class Engine {
 
   // NotFound for an unknown router, InvalidArgument for a malformed query, FailedPrecondition
   // when no allowed arm is active, and the store's error if the decision cannot be logged.
+  // Decision i (counting from 0, over the engine's life, across restarts) is seeded by i: a
+  // refused query takes no seed.
   [[nodiscard]] absl::StatusOr<RouteResult> Route(const RouteQuery& query);
 
   // Logs and learns from one feedback event. InvalidArgument for missing ids or out-of-range
@@ -180,8 +182,8 @@ class Engine {
 
   // A router's learned state, for inspection (AdminService.GetModel) and tests.
   [[nodiscard]] absl::StatusOr<RouterState> ExportRouter(absl::string_view name) const;
-  // Sequence of the last feedback event applied.
-  uint64_t last_event_sequence();
+  // Sequence of the last feedback event applied. Takes the feedback lock.
+  uint64_t LastEventSequence();
 
   // See EventStore::WhenDurable: replies go out from `done`.
   void WhenDurable(std::function<void(absl::Status)> done) { store_->WhenDurable(std::move(done)); }
@@ -194,9 +196,30 @@ class Engine {
   Router* FindRouter(absl::string_view name) const;
   absl::StatusOr<Router*> RequireRouter(absl::string_view name) const;
   absl::Status ApplyArmChange(const ArmChange& change);
+
+  // Recovery (engine_recovery.cc), in this order: runtime arm changes, the checkpoint, the
+  // decisions and then the feedback events logged after it.
+  // Where the checkpoint left each router (all zero without one).
+  struct RecoveryPoint {
+    // Per router: the last event and decision its restored state already holds.
+    absl::flat_hash_map<Router*, uint64_t> event_after;
+    absl::flat_hash_map<Router*, uint64_t> decision_after;
+    uint64_t decision_counter = 0;   // the decision counter as of decision_sequence
+    uint64_t decision_sequence = 0;  // decisions after this one advance the counter
+    uint64_t event_sequence = 0;     // the last feedback event the checkpoint covers
+    uint64_t EventsAfter(Router* router) const;
+    uint64_t DecisionsAfter(Router* router) const;
+  };
   absl::Status Recover();
-  absl::Status RestoreCheckpoint(absl::flat_hash_map<Router*, uint64_t>* event_after,
-                                 absl::flat_hash_map<Router*, uint64_t>* decision_after);
+  absl::Status ReplayArmChanges();
+  // Loads the latest checkpoint into the routers; nothing when there is none.
+  absl::Status RestoreCheckpoint(RecoveryPoint* point);
+  absl::Status RestoreRouter(const RouterCheckpoint& rc, Router* router, RecoveryPoint* point);
+  // Counts the decisions the restored state does not hold and sets the decision counter.
+  absl::Status ReplayDecisions(const RecoveryPoint& point);
+  // Learns the feedback events the restored state does not hold; returns the last sequence.
+  absl::StatusOr<uint64_t> ReplayFeedback(const RecoveryPoint& point);
+
   absl::Status ExpiredError(absl::string_view decision_id, absl::Time made) const;
   std::optional<double> DefaultReward(absl::string_view router) const;
   // Appends and learns one event for `decision`; requires feedback_mu_.
@@ -221,6 +244,9 @@ class Engine {
     std::atomic<uint64_t> joined_decisions{0};
     // Decisions the TTL sweep removed that never got feedback (nor a default reward).
     std::atomic<uint64_t> expired_unanswered{0};
+    // The one conversion to and from a checkpoint's AccountingState (engine_checkpoint.cc).
+    AccountingState ToState() const;
+    void Restore(const AccountingState& state);
   };
   // Learns from an appended event and updates the router's accounting; used live and in replay.
   absl::StatusOr<LearnOutcome> Apply(Router& router, const FeedbackEvent& event);
@@ -232,23 +258,36 @@ class Engine {
   absl::flat_hash_map<std::string, std::unique_ptr<Accounting>> accounting_;  // same keys
   std::vector<RouterSpec> specs_;
   absl::flat_hash_map<std::string, std::unique_ptr<CascadePolicy>> cascades_;  // fixed after Create
-  std::atomic<uint64_t> decision_counter_{0};
-  // Held shared by Route from counting a decision to logging it, exclusively by a checkpoint's
-  // snapshot, so a checkpoint's decision counts and decision sequence agree.
-  absl::Mutex decision_mu_;
-  // Serialises append + learn so the in-memory model sees events in log order, which makes
-  // recovery by replay reproduce it exactly.
-  absl::Mutex feedback_mu_;
-  uint64_t last_event_sequence_ ABSL_GUARDED_BY(feedback_mu_) = 0;
-  std::atomic<uint64_t> events_applied_{0};
-  absl::Mutex admin_mu_;
-  absl::Mutex import_mu_;
+  // Lock order, outermost first (each mutex is ABSL_ACQUIRED_AFTER the one before it; a thread
+  // holding one never waits for an earlier one):
+  //   sweep_mu_ -> checkpoint_mu_ -> decision_mu_ -> import_mu_ / admin_mu_ -> feedback_mu_
+  //   -> seed_mu_ -> Router::mu_ -> RegretTracker::mu_ -> the store's own locks.
+  // Route: decision_mu_ (shared), seed_mu_, Router::mu_. Feedback: feedback_mu_, the store,
+  // Router::mu_. Import: import_mu_, feedback_mu_. Checkpoint: checkpoint_mu_, decision_mu_
+  // (exclusive), feedback_mu_, seed_mu_, each router's. SweepExpired: sweep_mu_, then briefly
+  // checkpoint_mu_ (or a whole Checkpoint), then feedback_mu_.
+  absl::Mutex sweep_mu_;  // one sweep at a time
   // One checkpoint at a time; what the last one covered.
-  mutable absl::Mutex checkpoint_mu_;
+  mutable absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_AFTER(sweep_mu_);
   uint64_t checkpoint_events_applied_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
   uint64_t checkpoint_decision_sequence_ ABSL_GUARDED_BY(checkpoint_mu_) = 0;
   absl::Time checkpoint_time_ ABSL_GUARDED_BY(checkpoint_mu_);
-  absl::Mutex sweep_mu_;  // one sweep at a time
+  // Held shared by Route from counting a decision to logging it, exclusively by a checkpoint's
+  // snapshot, so a checkpoint's decision counts and decision sequence agree.
+  absl::Mutex decision_mu_ ABSL_ACQUIRED_AFTER(checkpoint_mu_);
+  // One importer at a time (the existence check and the write of an import id).
+  absl::Mutex import_mu_ ABSL_ACQUIRED_AFTER(decision_mu_);
+  // One arm change at a time (the existence check and the logged change).
+  absl::Mutex admin_mu_ ABSL_ACQUIRED_AFTER(decision_mu_);
+  // Serialises append + learn so the in-memory model sees events in log order, which makes
+  // recovery by replay reproduce it exactly.
+  absl::Mutex feedback_mu_ ABSL_ACQUIRED_AFTER(import_mu_, admin_mu_);
+  uint64_t last_event_sequence_ ABSL_GUARDED_BY(feedback_mu_) = 0;
+  std::atomic<uint64_t> events_applied_{0};
+  // Seeds decisions: the number of decisions made (Route) or logged (recovery). Held from
+  // reading the counter to advancing it, around the router's decision.
+  absl::Mutex seed_mu_ ABSL_ACQUIRED_AFTER(feedback_mu_);
+  uint64_t decision_counter_ ABSL_GUARDED_BY(seed_mu_) = 0;
   absl::Time first_start_;  // ids dated before it were never issued by this store
   RecoveryStats recovery_;
 };

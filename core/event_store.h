@@ -47,6 +47,28 @@ class LogSnapshot {
   virtual std::unique_ptr<LogCursor<FeedbackEvent>> Feedback(uint64_t after) = 0;
 };
 
+// The join AppendFeedback makes, shared by every store. A feedback event is counted into the
+// decision's feedback counts and gets what it needs of its decision (router, arm, features,
+// propensity, imported, the cascade attempts so far) and whether it is the decision's first. A
+// cascade attempt (event.attempt set) is appended to the decision's chain instead: it is not
+// feedback, and replay needs no features for it. Sequence not set.
+inline void JoinFeedbackToDecision(Decision& decision, FeedbackEvent& event) {
+  event.router = decision.router;
+  event.arm = decision.arm;
+  if (event.attempt) {
+    event.first_for_decision = false;
+    decision.attempts.push_back(*event.attempt);
+  } else {
+    event.first_for_decision = decision.feedback_events == 0;
+    decision.feedback_events += 1;
+    decision.quality_signals += event.signals.quality_signals();
+    event.features = decision.features;
+    event.attempts = decision.attempts;
+  }
+  event.propensity = decision.propensity;
+  event.imported = decision.imported;
+}
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -59,8 +81,8 @@ class EventStore {
 
   // Atomically: if event.feedback_id was appended before, returns kDuplicate and writes nothing;
   // NotFound if the decision does not exist (any more); otherwise assigns event->sequence
-  // (strictly increasing) and event->first_for_decision, copies the decision's router, arm and
-  // features into *event, and durably logs in one batch the event, its feedback id and the
+  // (strictly increasing), joins the event to its decision (JoinFeedbackToDecision), and durably
+  // logs in one batch the event, its feedback id and the
   // decision's updated feedback counts. O(d) bytes written, whatever the model size.
   virtual absl::StatusOr<AppendOutcome> AppendFeedback(FeedbackEvent* event) = 0;
 
@@ -75,20 +97,20 @@ class EventStore {
 
   virtual absl::Status AppendArmChange(const ArmChange& change) = 0;
 
-  // Full scans used by recovery, each in its natural order (decisions by id, feedback and arm
-  // changes by sequence). A callback error stops the scan and is returned.
-  virtual absl::Status ForEachDecision(
-      const std::function<absl::Status(const Decision&)>& fn) = 0;
-  virtual absl::Status ForEachFeedback(
-      const std::function<absl::Status(const FeedbackEvent&)>& fn) = 0;
+  // Runtime arm changes in the order they were appended. A callback error stops the scan and
+  // is returned.
   virtual absl::Status ForEachArmChange(
       const std::function<absl::Status(const ArmChange&)>& fn) = 0;
 
-  // Decisions with sequence > `after`, in sequence order, from the decision log: decision_id,
-  // router, arm, timestamp and sequence are set, nothing else. Cheap (no feature vectors read).
+  // The log scans, for recovery and for readers of the log such as off-policy evaluation. Each
+  // visits records in sequence order from `after` + 1 (0: the whole log) to the end of the log
+  // as of the call; a callback error stops the scan and is returned.
+  // Decisions with sequence > `after`, from the decision log: decision_id, router, arm,
+  // timestamp, imported and sequence are set, nothing else. Cheap (no feature vectors read).
   virtual absl::Status ForEachDecisionAfter(
       uint64_t after, const std::function<absl::Status(const Decision&)>& fn) = 0;
-  // Feedback events with sequence > `after`, in sequence order.
+  // Feedback events with sequence > `after`, each as appended (features, arm and propensity of
+  // its decision included).
   virtual absl::Status ForEachFeedbackAfter(
       uint64_t after, const std::function<absl::Status(const FeedbackEvent&)>& fn) = 0;
 

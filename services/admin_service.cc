@@ -85,7 +85,7 @@ grpc::ServerUnaryReactor* AdminService::GetModel(grpc::CallbackServerContext* co
                                                  v1::GetModelResponse* response) {
   const absl::Time start = absl::Now();
   // Read the sequence first: the model holds at least the events up to it.
-  const uint64_t sequence = engine_->last_event_sequence();
+  const uint64_t sequence = engine_->LastEventSequence();
   absl::StatusOr<RouterState> state = engine_->ExportRouter(request->router());
   if (state.ok()) {
     ToModelResponse(*state, response);

@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       [engine, store](const std::string& dir) -> absl::StatusOr<uint64_t> {
         // The checkpoint first, so that a server started on the backup replays little.
         RETURN_IF_ERROR(engine->Checkpoint());
-        const uint64_t sequence = engine->last_event_sequence();
+        const uint64_t sequence = engine->LastEventSequence();
         RETURN_IF_ERROR(store->Backup(dir));
         return sequence;
       });

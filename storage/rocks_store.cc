@@ -261,21 +261,7 @@ absl::StatusOr<AppendOutcome> RocksStore::AppendFeedback(FeedbackEvent* event) {
   // Read under the lock: expiry deletes under it too, and two events for one decision must not
   // both bump the same old feedback counts.
   ASSIGN_OR_RETURN(Decision decision, GetDecision(event->decision_id));
-  event->router = decision.router;
-  event->arm = decision.arm;
-  if (event->attempt) {
-    // A cascade attempt: part of the decision's chain, not feedback; replay needs no features.
-    event->first_for_decision = false;
-    decision.attempts.push_back(*event->attempt);
-  } else {
-    event->first_for_decision = decision.feedback_events == 0;
-    decision.feedback_events += 1;
-    decision.quality_signals += event->signals.quality_signals();
-    event->features = decision.features;
-    event->attempts = decision.attempts;
-  }
-  event->propensity = decision.propensity;
-  event->imported = decision.imported;
+  JoinFeedbackToDecision(decision, *event);
   event->sequence = last_event_seq_ + 1;
   const std::string seq_key = EncodeSequence(event->sequence);
   rocksdb::WriteBatch batch;
@@ -314,21 +300,6 @@ absl::Status RocksStore::AppendArmChange(const ArmChange& change) {
       "logging the arm change"));
   last_arm_change_seq_ = seq;
   return absl::OkStatus();
-}
-
-absl::Status RocksStore::ForEachDecision(const std::function<absl::Status(const Decision&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), cf(ColumnFamily::kDecisions)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    ASSIGN_OR_RETURN(Decision d, DecodeDecision(View(it->value())));
-    RETURN_IF_ERROR(fn(d));
-  }
-  return FromRocks(it->status(), "scanning decisions");
-}
-
-absl::Status RocksStore::ForEachFeedback(
-    const std::function<absl::Status(const FeedbackEvent&)>& fn) {
-  return ForEachFeedbackAfter(0, fn);
 }
 
 absl::Status RocksStore::ForEachFeedbackAfter(

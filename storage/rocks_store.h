@@ -58,9 +58,6 @@ class RocksStore final : public EventStore {
   uint64_t LastDecisionSequence() override { return last_decision_seq_.load(); }
   uint64_t LastFeedbackSequence() override;
   absl::Status AppendArmChange(const ArmChange& change) override;
-  absl::Status ForEachDecision(const std::function<absl::Status(const Decision&)>& fn) override;
-  absl::Status ForEachFeedback(
-      const std::function<absl::Status(const FeedbackEvent&)>& fn) override;
   absl::Status ForEachArmChange(
       const std::function<absl::Status(const ArmChange&)>& fn) override;
   absl::StatusOr<absl::Time> FirstStart(absl::Time now) override;

@@ -202,7 +202,7 @@ TEST_F(CrashTest, KilledAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
   std::map<std::string, int> logged;
   std::vector<FeedbackEvent> events;
   ASSERT_TRUE((*store)
-                  ->ForEachFeedback([&](const FeedbackEvent& e) {
+                  ->ForEachFeedbackAfter(0, [&](const FeedbackEvent& e) {
                     ++logged[e.feedback_id];
                     events.push_back(e);
                     return absl::OkStatus();

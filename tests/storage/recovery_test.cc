@@ -127,7 +127,7 @@ TEST_F(RecoveryTest, CheckpointPlusReplayEqualsFullReplayEqualsLive) {
   ASSERT_TRUE((*engine)->Checkpoint().ok());
   Drive(**engine, 60, 100);  // after the checkpoint, as if killed here
   const std::vector<RouterState> live = States(**engine);
-  const uint64_t events = (*engine)->last_event_sequence();
+  const uint64_t events = (*engine)->LastEventSequence();
   EXPECT_GT(live[0].spend_multiplier, 0.0) << "the spend target should bind";
   const std::vector<RouterStats> live_stats = (*engine)->ListRouters();
 
@@ -141,7 +141,7 @@ TEST_F(RecoveryTest, CheckpointPlusReplayEqualsFullReplayEqualsLive) {
   const std::vector<RouterState> recovered = States(**from_checkpoint);
   for (size_t i = 0; i < live.size(); ++i) ExpectSameState(live[i], recovered[i]);
   ExpectSameAccounting(live_stats, **from_checkpoint);
-  EXPECT_EQ((*from_checkpoint)->last_event_sequence(), events);
+  EXPECT_EQ((*from_checkpoint)->LastEventSequence(), events);
 
   auto full = Open(Specs(), /*ignore_checkpoints=*/true);
   ASSERT_TRUE(full.ok()) << full.status();

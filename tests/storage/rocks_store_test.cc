@@ -72,7 +72,7 @@ TEST(RocksStoreTest, FeedbackIsDeduplicatedAndSequencedAcrossReopen) {
 
   std::vector<FeedbackEvent> seen;
   ASSERT_TRUE((*store)
-                  ->ForEachFeedback([&](const FeedbackEvent& e) {
+                  ->ForEachFeedbackAfter(0, [&](const FeedbackEvent& e) {
                     seen.push_back(e);
                     return absl::OkStatus();
                   })
